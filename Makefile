@@ -1,0 +1,68 @@
+# storewire: `make run` serves the demo, `make test` runs every check. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_TEST := tests/js
+NODE_DIRS := $(NODE_TEST)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint typecheck unit install system-deps node-deps clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Node.js runs the official socket.io-client in tests (and the bench). Debian's packages if missing.
+system-deps:
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+	  echo "installing nodejs and npm from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+
+# npm ci again only when the lock changed since the last install.
+node-deps: system-deps
+	@for dir in $(NODE_DIRS); do \
+	  if [ -f $$dir/package-lock.json ] && ! cmp -s $$dir/package-lock.json $$dir/node_modules/.installed-lock; then \
+	    (cd $$dir && npm ci --no-audit --no-fund --loglevel=error) && cp $$dir/package-lock.json $$dir/node_modules/.installed-lock; \
+	  fi; \
+	done
+
+run: install
+	$(BIN)/storewire serve --demo
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest tests/unit -q
+
+test: install node-deps lint typecheck
+	$(BIN)/pytest -q -n 2 --dist loadgroup
+
+clean:
+	rm -rf $(VENV) $(NODE_TEST)/node_modules storewire.db storewire.db-wal storewire.db-shm
+
+# `make bench` (not part of `make test`): storewire's engine side by side with Node's socket.io 4.x and
+# python-socketio; server on CPU 0, Node load generator on CPU 1; see bench/README.md.
+# BENCH_ARGS passes options to bench/run.py, e.g. `make bench BENCH_ARGS=--quick`.
+BENCH_NODE := bench/node_modules/.stamp
+
+$(BENCH_NODE): bench/package.json bench/package-lock.json | system-deps
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: bench bench-quick
+bench: install $(BENCH_NODE)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-quick: install $(BENCH_NODE)
+	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)

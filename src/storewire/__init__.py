@@ -1,0 +1,7 @@
+"""storewire: the real-time layer for commerce web apps."""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

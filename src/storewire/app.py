@@ -1,0 +1,88 @@
+"""``create_app(settings)``: the ASGI app serving REST, Socket.IO and the web UI of one node."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse
+
+from storewire import __version__
+from storewire.api import health
+from storewire.api.problems import install_problem_handlers
+from storewire.commerce.accounts import routes as accounts_routes
+from storewire.commerce.catalog import routes as catalog_routes
+from storewire.commerce.orders import routes as orders_routes
+from storewire.gateway.transport import ASGIApp, Receive, Scope, Send
+from storewire.node import Node
+from storewire.settings import Settings
+
+__all__ = ["StorewireApp", "create_app"]
+
+
+class StorewireApp:
+    """The ASGI entry point: Socket.IO at ``/socket.io/``, FastAPI for everything else."""
+
+    def __init__(self, node: Node, api: FastAPI) -> None:
+        self.node = node
+        self.api = api
+        self._asgi: ASGIApp = node.gateway.transport.asgi(api)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._asgi(scope, receive, send)
+
+    def uvicorn_ws(self) -> str | type:
+        """The ``ws`` option uvicorn must run with for this app's WebSocket upgrades."""
+        return self.node.gateway.transport.uvicorn_ws()
+
+
+def create_app(settings: Settings | None = None) -> StorewireApp:
+    settings = settings or Settings()
+    node = Node(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await node.start()
+        if settings.demo:
+            from storewire.demo import seed_demo
+
+            await seed_demo(node)
+        try:
+            yield
+        finally:
+            await node.stop()
+
+    api = FastAPI(
+        title="storewire",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    api.state.node = node
+    install_problem_handlers(api)
+    if settings.cors_origins:
+        api.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    v1 = APIRouter(prefix="/api/v1")
+    for module in (accounts_routes, catalog_routes, orders_routes):
+        v1.include_router(module.router)
+    api.include_router(v1)
+    api.include_router(health.router)
+
+    index = resources.files("storewire").joinpath("web/index.html").read_text("utf-8")
+
+    @api.get("/", include_in_schema=False)
+    async def home() -> HTMLResponse:
+        return HTMLResponse(index)
+
+    return StorewireApp(node, api)

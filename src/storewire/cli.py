@@ -1,0 +1,183 @@
+"""The ``storewire`` command: serve, users, token, catalog, db."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+
+import orjson
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from storewire.errors import StorewireError
+from storewire.observability.logging import configure_logging
+from storewire.settings import Settings
+
+if TYPE_CHECKING:
+    from storewire.node import Node
+
+__all__ = ["main"]
+
+app = typer.Typer(help="storewire: the real-time layer for commerce web apps.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the database.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(db_app, name="db")
+
+T = TypeVar("T")
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as exc:
+        typer.echo(f"invalid settings: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _run(make: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(make())  # type: ignore[arg-type]
+    except StorewireError as exc:
+        typer.echo(f"error ({exc.code}): {exc.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (more than 1 needs Redis).")] = 1,
+    demo: Annotated[bool | None, typer.Option("--demo/--no-demo", help="Seed demo data.")] = None,
+) -> None:
+    """Serve REST, Socket.IO and the web UI."""
+    settings = _settings(host=host, port=port, demo=demo)
+    configure_logging(settings.log_level, settings.log_format)
+    settings.warn_unsafe()
+    if workers > 1:
+        typer.echo("--workers > 1 needs the Redis broker (STOREWIRE_REDIS_URL), not available yet", err=True)
+        raise typer.Exit(2)
+    from storewire.app import create_app
+
+    asgi = create_app(settings)
+    config = uvicorn.Config(
+        asgi,
+        host=settings.host,
+        port=settings.port,
+        ws=asgi.uvicorn_ws(),
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        backlog=2048,
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    if settings.demo:
+        typer.echo(f"storewire demo on http://{settings.host}:{settings.port}/", err=True)
+    server.run()
+    if not server.started:
+        sys.exit(1)
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="buyer, seller, staff or admin")],
+    name: Annotated[str | None, typer.Option()] = None,
+    seller_id: Annotated[str | None, typer.Option(help="The seller a staff member works for.")] = None,
+) -> None:
+    """Create a user of any role."""
+    from storewire.commerce.accounts.service import NewUser
+
+    try:
+        new = NewUser.model_validate(
+            {
+                "email": email,
+                "password": password,
+                "role": role,
+                "name": name or email.split("@")[0],
+                "seller_id": seller_id,
+            }
+        )
+    except ValidationError as exc:
+        typer.echo(f"invalid user: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+    async def create() -> str:
+        node = await _open_node()
+        try:
+            user = await node.accounts.create_user(new)
+            return user.model_dump_json()
+        finally:
+            await node.db.dispose()
+
+    typer.echo(_run(create))
+
+
+@app.command()
+def token(
+    user: Annotated[str, typer.Option(help="The user's email.")],
+    ttl_minutes: Annotated[int | None, typer.Option(help="Lifetime; default from settings.")] = None,
+) -> None:
+    """Mint an access token for a user (for testing and scripts)."""
+
+    async def mint() -> str:
+        node = await _open_node()
+        try:
+            found = await node.accounts.get_by_email(user)
+            ttl = timedelta(minutes=ttl_minutes) if ttl_minutes is not None else None
+            return node.accounts.tokens.mint(found.id, found.role, ttl=ttl)
+        finally:
+            await node.db.dispose()
+
+    typer.echo(_run(mint))
+
+
+@app.command()
+def catalog(fmt: Annotated[Literal["text", "json"], typer.Option("--format")] = "text") -> None:
+    """List the event catalog: names, audiences and payload fields."""
+    from storewire.commerce.events import build_catalog
+
+    specs = list(build_catalog())
+    if fmt == "json":
+        typer.echo(
+            orjson.dumps(
+                [
+                    {"name": s.name, "description": s.description, "payload": s.payload.model_json_schema()}
+                    for s in specs
+                ],
+                option=orjson.OPT_INDENT_2,
+            ).decode()
+        )
+        return
+    for spec in specs:
+        typer.echo(f"{spec.name:<28} {', '.join(spec.payload.model_fields)}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations."""
+
+    async def upgrade() -> None:
+        node = await _open_node()
+        await node.db.dispose()
+
+    _run(upgrade)
+    typer.echo("database is up to date")
+
+
+async def _open_node() -> Node:
+    from storewire.node import Node
+
+    node = Node(_settings())
+    await node.db.upgrade()
+    return node
+
+
+def main() -> None:
+    app()

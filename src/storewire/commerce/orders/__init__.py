@@ -1,0 +1,1 @@
+"""Orders: placing them with atomic stock reservation, and their status flow."""

@@ -1,0 +1,1 @@
+"""Brokers carry sequenced events from the relay to every node's gateway."""

@@ -1,0 +1,55 @@
+"""The publisher: writes events to the outbox inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storewire.realtime.catalog import Catalog
+from storewire.realtime.ids import new_id
+from storewire.storage.tables import OutboxRow
+
+__all__ = ["Publisher"]
+
+
+class Publisher:
+    """Validates an event against the catalog and adds its outbox row to the caller's session.
+
+    Nothing is sent here: the row becomes visible to the relay only when the caller's transaction
+    commits, together with the state change it describes. After the commit the relay is woken.
+    """
+
+    def __init__(self, catalog: Catalog, wake_relay: Callable[[], None]) -> None:
+        self.catalog = catalog
+        self._wake_relay = wake_relay
+
+    def publish(
+        self,
+        session: AsyncSession,
+        name: str,
+        payload: BaseModel | dict[str, Any],
+        *,
+        exclude_sid: str | None = None,
+    ) -> str:
+        """Queue event ``name`` in ``session``'s transaction; return its event id."""
+        prepared = self.catalog.get(name).prepare(payload)
+        event_id = new_id("evt")
+        session.add(
+            OutboxRow(
+                event_id=event_id,
+                type=prepared.type,
+                rooms=list(prepared.rooms),
+                data=prepared.data,
+                invalidate=[list(key) for key in prepared.invalidate],
+                exclude_sid=exclude_sid,
+            )
+        )
+        event.listen(session.sync_session, "after_commit", self._after_commit, once=True)
+        return event_id
+
+    def _after_commit(self, _session: Any) -> None:
+        self._wake_relay()

@@ -1,0 +1,137 @@
+"""The gateway: authenticates sockets, puts them in rooms by policy, and delivers sequenced events."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import orjson
+
+from storewire.commerce.directory import RoomDirectory
+from storewire.delivery.brokers.base import BrokerMessage
+from storewire.errors import AuthError, InvalidPayload, StorewireError
+from storewire.gateway.connections import Connection, ConnectionRegistry
+from storewire.gateway.handshake import token_from_handshake
+from storewire.gateway.transport import ConnectRefused, Peer, Transport
+from storewire.realtime.policy import Principal, automatic_rooms, decide_join, needs_facts
+from storewire.realtime.rooms import Room
+from storewire.settings import Settings
+
+__all__ = ["Gateway"]
+
+logger = logging.getLogger(__name__)
+
+Ack = dict[str, Any]
+PrincipalResolver = Callable[[str], Awaitable[Principal]]
+
+
+def _fail(code: str, message: str) -> Ack:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+class Gateway:
+    """storewire's Socket.IO application on top of a ``Transport``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        transport: Transport,
+        resolve_principal: PrincipalResolver,
+        directory: RoomDirectory,
+    ) -> None:
+        self._settings = settings
+        self.transport = transport
+        self._resolve_principal = resolve_principal
+        self._directory = directory
+        self.connections = ConnectionRegistry()
+        self._handlers: dict[str, Callable[[Connection, Any], Awaitable[Ack]]] = {
+            "room:join": self._join,
+            "room:leave": self._leave,
+        }
+        transport.bind(self)
+
+    # -- delivery ---------------------------------------------------------------------------
+
+    def deliver(self, batch: Sequence[BrokerMessage]) -> None:
+        """Broker subscriber: emit each sequenced event to its rooms, in order."""
+        for message in batch:
+            self.transport.emit(message.type, message.envelope, message.rooms, message.exclude_sid)
+
+    # -- handshake --------------------------------------------------------------------------
+
+    async def on_connect(self, peer: Peer, auth: Any) -> None:
+        settings = self._settings
+        if len(self.connections) >= settings.max_connections:
+            raise ConnectRefused({"code": "server_busy", "message": "the server is at its connection limit"})
+        if self.connections.count_addr(peer.remote_addr) >= settings.max_connections_per_ip:
+            raise ConnectRefused(
+                {"code": "too_many_connections", "message": "too many connections from this address"}
+            )
+        principal = await self._authenticate(peer, auth)
+        if self.connections.count_user(principal.user_id) >= settings.max_connections_per_user:
+            raise ConnectRefused(
+                {"code": "too_many_connections", "message": "too many connections for this user"}
+            )
+        self.connections.add(Connection(peer.sid, principal, peer.remote_addr))
+        for room in automatic_rooms(principal):
+            await self.transport.enter_room(peer.sid, str(room))
+
+    async def _authenticate(self, peer: Peer, auth: Any) -> Principal:
+        token = token_from_handshake(auth, peer.headers)
+        if token is None:
+            if self._settings.allow_guests:
+                return Principal.guest()
+            raise ConnectRefused({"code": "auth_required", "message": "a token is required to connect"})
+        try:
+            return await self._resolve_principal(token)
+        except AuthError as exc:
+            raise ConnectRefused({"code": exc.code, "message": exc.message}) from None
+
+    async def on_disconnect(self, sid: str, reason: str) -> None:
+        self.connections.remove(sid)
+
+    # -- client events ----------------------------------------------------------------------
+
+    async def on_event(self, sid: str, event: str, args: list[Any]) -> Ack:
+        connection = self.connections.get(sid)
+        if connection is None:
+            return _fail("auth_required", "this socket is not connected")
+        handler = self._handlers.get(event)
+        if handler is None:
+            return _fail("invalid_payload", f"unknown event {event!r}")
+        if len(orjson.dumps(args)) > self._settings.max_client_payload:
+            return _fail("invalid_payload", "the payload is too large")
+        try:
+            return await handler(connection, args[0] if args else None)
+        except StorewireError as exc:
+            return {"ok": False, "error": {"code": exc.code, "message": exc.message}}
+        except Exception:
+            logger.exception("handler for %s failed", event)
+            return _fail("internal_error", "the server failed to handle this event")
+
+    async def _join(self, connection: Connection, payload: Any) -> Ack:
+        if not isinstance(payload, dict):
+            raise InvalidPayload("room:join takes {room}")
+        room = Room.parse(payload.get("room"))
+        name = str(room)
+        if name in connection.rooms:
+            return {"ok": True, "room": name}
+        if len(connection.rooms) >= self._settings.max_rooms_per_connection:
+            return _fail("too_many_rooms", "this connection is in too many rooms")
+        facts = await self._directory.facts(room) if needs_facts(room) else None
+        decision = decide_join(connection.principal, room, facts)
+        if not decision.allowed:
+            return _fail(decision.code or "forbidden", decision.message)
+        await self.transport.enter_room(connection.sid, name)
+        connection.rooms.add(name)
+        return {"ok": True, "room": name}
+
+    async def _leave(self, connection: Connection, payload: Any) -> Ack:
+        if not isinstance(payload, dict):
+            raise InvalidPayload("room:leave takes {room}")
+        name = str(Room.parse(payload.get("room")))
+        if name in connection.rooms:
+            connection.rooms.discard(name)
+            await self.transport.leave_room(connection.sid, name)
+        return {"ok": True}

@@ -1,0 +1,1 @@
+"""Observability: logging setup for entry points (metrics and audit follow)."""

@@ -1,0 +1,1 @@
+"""The pure core: envelopes, the event catalog, rooms and the join policy. No I/O here."""

@@ -1,0 +1,79 @@
+"""One Settings object, read from the environment (prefix ``STOREWIRE_``) once and passed down."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["DEV_JWT_SECRET", "Settings"]
+
+logger = logging.getLogger(__name__)
+
+DEV_JWT_SECRET = "storewire-dev-secret-change-me-0123456789abcdef"
+DEV_STRIPE_SECRET = "whsec_storewire_dev_secret"
+
+
+class Settings(BaseSettings):
+    """Every knob of a storewire node. CLI flags override the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="STOREWIRE_", extra="ignore", frozen=True)
+
+    env: Literal["dev", "prod"] = "dev"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    database_url: str = "sqlite+aiosqlite:///./storewire.db"
+    redis_url: str | None = None
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_algorithm: Literal["HS256"] = "HS256"
+    jwt_ttl: timedelta = timedelta(hours=12)
+    stripe_webhook_secret: str = DEV_STRIPE_SECRET
+    allow_guests: bool = False
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    max_connections_per_user: int = Field(5, ge=1)
+    max_connections_per_ip: int = Field(100, ge=1)
+    max_connections: int = Field(10_000, ge=1)
+    client_events_per_second: float = Field(20.0, gt=0)
+    client_events_burst: int = Field(40, ge=1)
+    max_client_payload: int = Field(64 * 1024, ge=1024)
+    max_rooms_per_connection: int = Field(100, ge=1)
+    max_buffered_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024)
+    ping_interval: float = Field(25.0, gt=0)
+    ping_timeout: float = Field(20.0, gt=0)
+
+    retention: timedelta = timedelta(hours=24)
+    relay_poll_interval: float = Field(0.5, gt=0)
+    relay_batch_size: int = Field(500, ge=1)
+    demo: bool = False
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_prod(self) -> Settings:
+        if self.env == "prod":
+            if self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32:
+                raise ValueError("STOREWIRE_JWT_SECRET must be set to 32+ random characters in prod")
+            if self.stripe_webhook_secret == DEV_STRIPE_SECRET:
+                raise ValueError("STOREWIRE_STRIPE_WEBHOOK_SECRET must be set in prod")
+            if self.demo:
+                raise ValueError("demo data is refused in prod")
+        return self
+
+    def warn_unsafe(self) -> None:
+        """Log loudly about dev defaults that must not reach production."""
+        if self.jwt_secret == DEV_JWT_SECRET:
+            logger.warning("using the built-in dev JWT secret: set STOREWIRE_JWT_SECRET outside dev")
+        if self.allow_guests:
+            logger.warning("guests may connect (STOREWIRE_ALLOW_GUESTS=true)")

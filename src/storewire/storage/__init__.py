@@ -1,0 +1,1 @@
+"""Storage: the async database engine, the table base and the migrations."""

@@ -1,0 +1,71 @@
+"""The declarative base shared by every module's tables, and the delivery tables (outbox, log)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["Base", "EventLogRow", "OutboxRow", "RelayStateRow", "utcnow"]
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class OutboxRow(Base):
+    """An event written in the same transaction as the state change it describes; deleted once logged."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(String(80))
+    rooms: Mapped[list[Any]]
+    data: Mapped[dict[str, Any]]
+    invalidate: Mapped[list[Any]]
+    exclude_sid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EventLogRow(Base):
+    """The durable, ordered event log: ``seq`` is assigned by the relay, the one sequencer."""
+
+    __tablename__ = "event_log"
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    event_id: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(String(80))
+    rooms: Mapped[list[Any]]
+    data: Mapped[dict[str, Any]]
+    invalidate: Mapped[list[Any]]
+    exclude_sid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    logged_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RelayStateRow(Base):
+    """The log's epoch and how far the relay has fanned it out (one row, id 1)."""
+
+    __tablename__ = "relay_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    epoch: Mapped[str] = mapped_column(String(40))
+    published_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
