@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storewire.gateway.sio_transport import SocketIOTransport
+from storewire.gateway.engine_transport import EngineTransport
 from storewire.gateway.transport import Transport
 from storewire.settings import Settings
 
@@ -10,9 +10,10 @@ __all__ = ["build_transport"]
 
 
 def build_transport(settings: Settings) -> Transport:
-    return SocketIOTransport(
+    return EngineTransport(
         cors_origins=settings.cors_origins,
         ping_interval=settings.ping_interval,
         ping_timeout=settings.ping_timeout,
         max_payload=1_000_000,
+        max_buffered_bytes=settings.max_buffered_bytes,
     )
