@@ -12,11 +12,12 @@ from fastapi.responses import HTMLResponse
 
 from storewire import __version__
 from storewire.api import health
+from storewire.api.body_limit import BodyLimit
 from storewire.api.problems import install_problem_handlers
+from storewire.asgi import ASGIApp, Receive, Scope, Send
 from storewire.commerce.accounts import routes as accounts_routes
 from storewire.commerce.catalog import routes as catalog_routes
 from storewire.commerce.orders import routes as orders_routes
-from storewire.gateway.transport import ASGIApp, Receive, Scope, Send
 from storewire.node import Node
 from storewire.settings import Settings
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> StorewireApp:
     )
     api.state.node = node
     install_problem_handlers(api)
+    api.add_middleware(BodyLimit, max_bytes=settings.max_request_body)
     if settings.cors_origins:
         api.add_middleware(
             CORSMiddleware,

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     client_events_per_second: float = Field(20.0, gt=0)
     client_events_burst: int = Field(40, ge=1)
     max_client_payload: int = Field(64 * 1024, ge=1024)
+    max_request_body: int = Field(1024 * 1024, ge=1024)
     max_rooms_per_connection: int = Field(100, ge=1)
     max_buffered_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024)
     ping_interval: float = Field(25.0, gt=0)

@@ -125,3 +125,24 @@ async def test_status_changes_are_for_the_seller_only(api: Api) -> None:
         f"/orders/{order['id']}/status", headers=seller.headers, json={"status": "lost"}
     )
     assert unknown.status_code == 422
+
+
+async def test_oversized_and_malformed_bodies_get_problem_json(api: Api) -> None:
+    buyer = await api.register("buyer")
+    huge = await api.http.post(
+        "/orders", headers=buyer.headers, content=b"{" + b" " * (2 * 1024 * 1024) + b"}"
+    )
+    assert huge.status_code == 413 and huge.json()["code"] == "payload_too_large"
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(40):
+            yield b" " * 65536
+
+    streamed = await api.http.post(
+        "/orders", headers={**buyer.headers, "Content-Type": "application/json"}, content=chunks()
+    )
+    assert streamed.status_code == 413 and streamed.json()["code"] == "payload_too_large"
+    broken = await api.http.post(
+        "/orders", headers={**buyer.headers, "Content-Type": "application/json"}, content=b"{not json"
+    )
+    assert broken.status_code == 422 and broken.json()["code"] == "invalid_payload"

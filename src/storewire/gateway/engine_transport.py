@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from storewire.asgi import ASGIApp
 from storewire.engine import ConnectionRefused, Server, Socket
-from storewire.gateway.transport import ASGIApp, ConnectRefused, Handlers, Peer, Transport
+from storewire.gateway.transport import ConnectRefused, Handlers, Peer, Transport
 
 __all__ = ["EngineTransport"]
 

@@ -7,17 +7,13 @@ rest of storewire noticing.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["ASGIApp", "ConnectRefused", "Handlers", "Peer", "Receive", "Scope", "Send", "Transport"]
+from storewire.asgi import ASGIApp
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+__all__ = ["ConnectRefused", "Handlers", "Peer", "Transport"]
 
 
 @dataclass(slots=True)
