@@ -61,6 +61,14 @@ class Gateway:
     # -- handshake --------------------------------------------------------------------------
 
     async def on_connect(self, peer: Peer, auth: Any) -> None:
+        self._check_capacity(peer, None)  # before the token work, so floods cost little
+        principal = await self._authenticate(peer, auth)
+        self._check_capacity(peer, principal)  # again: other handshakes may have landed meanwhile
+        self.connections.add(Connection(peer.sid, principal, peer.remote_addr))
+        for room in automatic_rooms(principal):
+            await self.transport.enter_room(peer.sid, str(room))
+
+    def _check_capacity(self, peer: Peer, principal: Principal | None) -> None:
         settings = self._settings
         if len(self.connections) >= settings.max_connections:
             raise ConnectRefused({"code": "server_busy", "message": "the server is at its connection limit"})
@@ -68,14 +76,10 @@ class Gateway:
             raise ConnectRefused(
                 {"code": "too_many_connections", "message": "too many connections from this address"}
             )
-        principal = await self._authenticate(peer, auth)
-        if self.connections.count_user(principal.user_id) >= settings.max_connections_per_user:
+        if principal and self.connections.count_user(principal.user_id) >= settings.max_connections_per_user:
             raise ConnectRefused(
                 {"code": "too_many_connections", "message": "too many connections for this user"}
             )
-        self.connections.add(Connection(peer.sid, principal, peer.remote_addr))
-        for room in automatic_rooms(principal):
-            await self.transport.enter_room(peer.sid, str(room))
 
     async def _authenticate(self, peer: Peer, auth: Any) -> Principal:
         token = token_from_handshake(auth, peer.headers)
