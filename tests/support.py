@@ -141,7 +141,11 @@ async def listen(url: str, token: str | None, transports: list[str], **connect: 
 async def refusal(
     url: str, transports: list[str], auth: Any = None, headers: dict[str, str] | None = None
 ) -> Any:
-    """Try to connect and return the ``connect_error`` data the server refused with."""
+    """Try to connect and return the ``connect_error`` data the server refused with.
+
+    The CONNECT_ERROR packet is ``{message, data}``: JS clients expose ``data`` as ``err.data``;
+    python-socketio hands over the whole packet, so this returns its ``data``.
+    """
     client = socketio.AsyncClient(reconnection=False)
     errors: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -158,4 +162,7 @@ async def refusal(
         raise AssertionError("the server accepted a connection it should refuse")
     finally:
         await client.disconnect()
-    return await asyncio.wait_for(errors.get(), 5)
+    packet = await asyncio.wait_for(errors.get(), 5)
+    assert set(packet) == {"message", "data"}, packet
+    assert packet["message"] == packet["data"]["message"], packet
+    return packet["data"]

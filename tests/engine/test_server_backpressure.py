@@ -38,9 +38,9 @@ async def test_slow_consumer_is_dropped_and_others_unaffected() -> None:
     async with serve(server.asgi(), ws=server.uvicorn_ws_protocol()) as url:
         # the stuck client: raw TCP, tiny receive buffer, reads nothing after the handshake
         slow = await RawWs.connect(url, "/socket.io/?EIO=4&transport=websocket", rcvbuf=4096)
-        assert (await slow.recv() or "").startswith("0{")
+        assert (await slow.recv_text()).startswith("0{")
         await slow.send('40{"name":"slow"}')
-        assert (await slow.recv() or "").startswith("40{")
+        assert (await slow.recv_text()).startswith("40{")
 
         ws_url = url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
         async with websockets.connect(ws_url, max_size=None) as normal:
@@ -68,19 +68,23 @@ async def test_slow_consumer_is_dropped_and_others_unaffected() -> None:
 
             reader = asyncio.ensure_future(read_all())
             peak = 0
+            paused_reading = False
             dropped_at = None
             for n in range(COUNT):
                 server.emit("big", n, EVENT)
                 await asyncio.sleep(0)  # one tick: the engine flushes every dirty socket once
                 if stuck.eio.state != CLOSED:
-                    held = stuck.eio.conn.transport.get_write_buffer_size() + stuck.eio._out_n  # type: ignore[union-attr]
-                    peak = max(peak, held)
+                    transport = stuck.eio.conn.transport  # type: ignore[union-attr]
+                    peak = max(peak, transport.get_write_buffer_size() + stuck.eio._out_n)
+                    # while its writes are blocked, the engine stops reading from it
+                    paused_reading = paused_reading or not transport.is_reading()
                 elif dropped_at is None:
                     dropped_at = n
             seen = await asyncio.wait_for(reader, 60)
             assert sockets["normal"].connected
 
         assert dropped_at is not None, "the non-reading client was never dropped"
+        assert paused_reading
         assert reasons[stuck.sid] == "slow consumer"
         assert server.get_socket(stuck.sid) is None
         # bounded: never more than the limit plus the one event queued in the tick that crossed it

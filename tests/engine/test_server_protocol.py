@@ -92,7 +92,7 @@ async def test_ping_timeout_closes_sessions(url: str) -> None:
     async with httpx.AsyncClient(timeout=10) as http:
         sid = await _session(http, url)
         ws = await RawWs.connect(url, "/engine.io/?EIO=4&transport=websocket")
-        assert (await ws.recv() or "").startswith("0{")
+        assert (await ws.recv_text()).startswith("0{")
         assert await ws.recv() == "2"  # ping, never answered
         assert await asyncio.wait_for(ws.recv(), 10) is None  # closed by the server
         await asyncio.sleep(0.6)  # interval + timeout have long passed for the polling session
@@ -165,7 +165,7 @@ async def test_upgrade_probe_noop_and_duplicates(url: str) -> None:
 
 async def _sio(url: str) -> RawWs:
     ws = await RawWs.connect(url, "/socket.io/?EIO=4&transport=websocket")
-    assert (await ws.recv() or "").startswith("0{")
+    assert (await ws.recv_text()).startswith("0{")
     return ws
 
 

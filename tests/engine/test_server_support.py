@@ -106,6 +106,12 @@ class RawWs:
             if opcode == 8:
                 return None
 
+    async def recv_text(self) -> str:
+        """Next message, which must be text."""
+        msg = await self.recv()
+        assert isinstance(msg, str), msg
+        return msg
+
     async def close(self) -> None:
         self.writer.close()
         with contextlib.suppress(Exception):

@@ -30,15 +30,24 @@ async def app() -> AsyncIterator[tuple[Server, str]]:
         await server.shutdown()
 
 
-async def _emitter(server: Server, started: asyncio.Event) -> None:
-    """Emit TOTAL numbered events to the room, a few per loop tick, without waiting for anyone."""
+async def _emitter(server: Server, started: asyncio.Event, stop: asyncio.Event | None = None) -> int:
+    """Emit numbered events to the room, a few per loop tick, without waiting for anyone.
+
+    Stops after TOTAL events, or (with ``stop``) once ``stop`` is set and TOTAL // 4 more were sent,
+    so that events are emitted before, during and after whatever the caller is doing. Returns the count.
+    """
     while server.room_size("ticks") == 0:
         await asyncio.sleep(0.001)
     started.set()
-    for n in range(TOTAL):
+    n = extra = 0
+    while (stop is None and n < TOTAL) or (stop is not None and extra < TOTAL // 4):
         server.emit("tick", n, rooms="ticks")
+        n += 1
+        if stop is not None and stop.is_set():
+            extra += 1
         if n % 3 == 0:
             await asyncio.sleep(0.001)
+    return n
 
 
 def _ticks(packets: list[str]) -> list[int]:
@@ -61,7 +70,8 @@ async def test_events_during_upgrade_arrive_once_in_order(app: tuple[Server, str
         poll = f"{base}&sid={sid}"
         assert (await http.post(poll, content="40")).text == "ok"
         started = asyncio.Event()
-        emitter = asyncio.ensure_future(_emitter(server, started))
+        upgraded = asyncio.Event()
+        emitter = asyncio.ensure_future(_emitter(server, started, upgraded))
         # the namespace CONNECT answer, then some events over polling
         first = (await http.get(poll)).text.split("\x1e")
         assert first[0].startswith("40{")
@@ -78,15 +88,19 @@ async def test_events_during_upgrade_arrive_once_in_order(app: tuple[Server, str
         # the GET returns (with events, or ended by the server's noop) and the client pauses polling
         received += _ticks((await in_flight).text.split("\x1e"))
         await ws.send("5")
+        upgraded.set()  # the emitter goes on for a while: events before, during and after the switch
+        before = len(received)
         # a poll after the upgrade is refused
         assert (await http.get(poll)).status_code == 400
 
-    while len(received) < TOTAL:
+    while not emitter.done() or len(received) < emitter.result():
         msg = await asyncio.wait_for(ws.recv(), 10)
         assert isinstance(msg, str)
         received += _ticks([msg])
-    await emitter
-    assert received == list(range(TOTAL))
+    total = emitter.result()
+    assert before > 0
+    assert total - before >= TOTAL // 4
+    assert received == list(range(total))  # each exactly once, in order, across the upgrade
     await ws.close()
 
 

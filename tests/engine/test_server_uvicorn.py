@@ -7,6 +7,7 @@ the guard for upgrades), the ASGI WebSocket fallback, origin checks and X-Forwar
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import httpx
@@ -51,11 +52,15 @@ def _server(**kwargs: Any) -> tuple[Server, list[Socket]]:
     return server, seen
 
 
-@pytest.mark.parametrize("fallback", ["websockets-sansio", "wsproto"])
-async def test_hand_over_shares_port_with_fastapi(fallback: str) -> None:
+@pytest.mark.parametrize(
+    ("fallback", "http_impl"),
+    [("websockets-sansio", "httptools"), ("wsproto", "h11"), ("websockets-sansio", "h11")],
+)
+async def test_hand_over_shares_port_with_fastapi(fallback: str, http_impl: str) -> None:
     pytest.importorskip(fallback.split("-")[0])
+    pytest.importorskip(http_impl)
     server, seen = _server()
-    async with serve(server.asgi(_app()), ws=server.uvicorn_ws_protocol(fallback)) as url:
+    async with serve(server.asgi(_app()), ws=server.uvicorn_ws_protocol(fallback), http=http_impl) as url:
         async with httpx.AsyncClient() as http:
             assert (await http.get(f"{url}/health")).json() == {"status": "ok"}
             assert (await http.get(f"{url}/nope")).status_code == 404
@@ -113,9 +118,9 @@ async def test_origin_check_and_forwarded_for() -> None:
         with pytest.raises(ConnectionError, match="403"):
             await RawWs.connect(url, path, Origin="https://evil.example")
         ws = await RawWs.connect(url, path, Origin="https://shop.example", X_Forwarded_For="203.0.113.7")
-        assert (await ws.recv() or "").startswith("0{")
+        assert (await ws.recv_text()).startswith("0{")
         await ws.send("40")
-        assert (await ws.recv() or "").startswith("40{")
+        assert (await ws.recv_text()).startswith("40{")
         # 127.0.0.1 is a trusted proxy by default (uvicorn's forwarded_allow_ips)
         assert seen[-1].remote_addr == "203.0.113.7"
         await ws.close()
@@ -135,3 +140,34 @@ async def test_origin_check_and_forwarded_for() -> None:
             assert pre.status_code == 204
             assert pre.headers["access-control-allow-headers"] == "content-type"
         await server.shutdown()
+
+
+def test_hand_over_under_uvloop() -> None:
+    """uvicorn's default loop is uvloop when installed: run the same path on it (in a thread)."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def scenario() -> list[Any]:
+        server, seen = _server()
+        results: list[Any] = []
+        async with serve(server.asgi(_app()), ws=server.uvicorn_ws_protocol()) as url:
+            async with httpx.AsyncClient() as http:
+                results.append((await http.get(f"{url}/health")).status_code)
+            for transports in (["websocket"], ["polling", "websocket"]):
+                client = socketio.AsyncClient(reconnection=False)
+                await client.connect(url, transports=transports, wait_timeout=10)
+                results.append(await client.call("echo", [1, b"\x02"], timeout=10))
+                results.append(seen[-1].eio.conn.transport.get_protocol() is seen[-1].eio.conn)  # type: ignore[union-attr]
+                await client.disconnect()
+            await server.shutdown()
+        return results
+
+    box: list[Any] = []
+
+    def run() -> None:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            box.append(runner.run(scenario()))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(60)
+    assert box == [[200, [1, b"\x02"], True, [1, b"\x02"], True]]

@@ -9,7 +9,8 @@ Start it under uvicorn, sharing the port with an ASGI app::
 
 from __future__ import annotations
 
-from .eio_server import EioServer, EioSocket
+from .eio_server import EioServer
+from .eio_socket import EioSocket
 from .errors import ProtocolError, WsProtocolError
 from .server import Server
 from .sockets import ConnectionRefused, Socket

@@ -14,7 +14,8 @@ import struct
 from collections import deque
 from collections.abc import Iterable
 
-from .eio_server import ACCEPT_AND_CLOSE, EioServer
+from .eio_server import EioServer
+from .eio_socket import ACCEPT_AND_CLOSE
 from .handshake import error_body, join_headers
 from .types import Message, Receive, Scope, Send
 from .websocket import WsConn

@@ -19,7 +19,8 @@ import asyncio
 import logging
 from typing import Any
 
-from .eio_server import EioServer, EioSocket
+from .eio_server import EioServer
+from .eio_socket import EioSocket
 from .server import Server
 from .sockets import Socket
 from .uvicorn_ws import make_ws_protocol

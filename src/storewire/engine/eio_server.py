@@ -1,26 +1,36 @@
 """Engine.IO v4 sessions: handshake, heartbeat, upgrade, close and the per-tick write coalescing.
 
-An :class:`EioSocket` is one slotted object per session. Outgoing packets are appended, already
-encoded, to the socket (WebSocket frames to ``_out``, polling packets to ``_poll``) and the socket is
-put on the server's dirty list; one ``loop.call_soon`` per tick flushes every dirty socket with a
-single ``transport.writelines`` (or wakes its pending GET). Heartbeats and timeouts run from
-:class:`~storewire.engine.timer.TimerQueue` s shared by all sessions. Transports live in
+An :class:`EioSocket` (``eio_socket.py``) is one slotted object per session. Outgoing packets are
+appended, already encoded, to the socket (WebSocket frames to ``_out``, polling packets to ``_poll``)
+and the socket is put on the server's dirty list; one ``loop.call_soon`` per tick flushes every dirty
+socket with a single ``transport.writelines`` (or wakes its pending GET). Heartbeats and timeouts run
+from :class:`~storewire.engine.timer.TimerQueue` s shared by all sessions. Transports live in
 ``polling.py`` (ASGI HTTP), ``websocket.py`` (asyncio protocol) and ``asgi_ws.py`` (ASGI fallback).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 import orjson
 
 from .eio_packets import EioPacket, EioType
+from .eio_socket import (
+    ACCEPT_AND_CLOSE,
+    CLOSED,
+    CORK_DELAY,
+    CORK_MAX_BYTES,
+    POLLING,
+    UPGRADING,
+    WEBSOCKET,
+    EioSocket,
+    new_sid,
+    poll_to_frame,
+)
 from .handshake import (
     FORBIDDEN,
     SESSION_ID_UNKNOWN,
@@ -29,8 +39,8 @@ from .handshake import (
     check_query,
     parse_headers,
 )
-from .timer import TimerQueue
-from .ws_frames import binary_frame, text_frame
+from .timer import Timer, TimerQueue, cancel
+from .ws_frames import text_frame
 
 if TYPE_CHECKING:
     from .types import ASGIApp
@@ -40,175 +50,13 @@ __all__ = ["ACCEPT_AND_CLOSE", "CLOSED", "POLLING", "UPGRADING", "WEBSOCKET", "E
 
 logger = logging.getLogger(__name__)
 
-POLLING, UPGRADING, WEBSOCKET, CLOSED = 0, 1, 2, 3
-CORK_DELAY = 0.002  # seconds a namespace CONNECT ack is written ahead of what follows it
-CORK_MAX_BYTES = 64 * 1024  # ... unless this much is waiting behind it
-ACCEPT_AND_CLOSE = -1  # ws_accept result: complete the WebSocket handshake, then close at once
-_STATE_TRANSPORT = ("polling", "polling", "websocket", "websocket")
-
-
-def _new_sid() -> str:
-    return base64.urlsafe_b64encode(os.urandom(15)).decode("ascii")
-
-
-def poll_encode(data: str | bytes) -> str:
-    """Encode an Engine.IO packet for a polling payload (binary as ``b`` + base64)."""
-    if isinstance(data, str):
-        return data
-    return "b" + base64.b64encode(data).decode("ascii")
-
-
-def poll_to_frame(pkt: str) -> bytes:
-    """Turn a buffered polling packet into the WebSocket frame carrying the same packet."""
-    if pkt[:1] == "b":
-        return binary_frame(base64.b64decode(pkt[1:]))
-    return text_frame(pkt)
-
-
-class EioSocket:
-    """One Engine.IO session. ``app`` is free for the layer above (Socket.IO keeps its client there)."""
-
-    __slots__ = (
-        "_corked",
-        "_dirty",
-        "_out",
-        "_out_n",
-        "_ping_due",
-        "_poll",
-        "_pong_due",
-        "_posting",
-        "_upgrade_due",
-        "_waiter",
-        "app",
-        "conn",
-        "info",
-        "probe",
-        "server",
-        "sid",
-        "state",
-    )
-
-    def __init__(self, server: EioServer, sid: str, info: RequestInfo, conn: WsConn | None) -> None:
-        self.server = server
-        self.sid = sid
-        self.info = info
-        self.conn = conn
-        self.probe: WsConn | None = None
-        self.state = WEBSOCKET if conn is not None else POLLING
-        self.app: Any = None
-        self._out: list[bytes] = []
-        self._out_n = 0
-        self._dirty = False
-        self._corked = False
-        self._poll: list[str] | None = None if conn is not None else []
-        self._waiter: asyncio.Future[None] | None = None
-        self._posting = False
-        self._ping_due = 0.0
-        self._pong_due = 0.0
-        self._upgrade_due = 0.0
-
-    @property
-    def transport(self) -> str:
-        """``"polling"`` or ``"websocket"``: the transport currently carrying the session."""
-        return _STATE_TRANSPORT[self.state]
-
-    @property
-    def closed(self) -> bool:
-        return self.state == CLOSED
-
-    def send(self, data: str | bytes) -> None:
-        """Queue an Engine.IO ``message`` packet (text or binary); written at the end of the tick."""
-        self.push("4" + data if isinstance(data, str) else data)
-
-    def push(self, pkt: str | bytes) -> None:
-        """Queue one encoded Engine.IO packet (``"4..."`` text, or raw bytes for a binary message)."""
-        state = self.state
-        if state == WEBSOCKET:
-            frame = text_frame(pkt) if isinstance(pkt, str) else binary_frame(pkt)
-            self._out.append(frame)
-            self._out_n += len(frame)
-        elif state != CLOSED:
-            enc = poll_encode(pkt)
-            assert self._poll is not None
-            self._poll.append(enc)
-            self._out_n += len(enc)
-        else:
-            return
-        if not self._dirty:
-            self._dirty = True
-            self.server._mark_dirty(self)
-
-    def close(self, reason: str = "forced close", *, final: str = "1", abort: bool = False) -> None:
-        """Close the session; a pending poll receives ``final`` (close ``"1"`` or noop ``"6"``)."""
-        state = self.state
-        if state == CLOSED:
-            return
-        server = self.server
-        if state == WEBSOCKET:
-            conn = self.conn
-            assert conn is not None
-            if abort:
-                conn.abort()
-            else:
-                if self._out:
-                    conn.transport.writelines(self._out)
-                conn.close(1000)
-            self._out = []
-        else:
-            assert self._poll is not None
-            self._poll.append(final)
-            if self._waiter is not None and not self._waiter.done():
-                self._waiter.set_result(None)
-            if self.probe is not None:
-                self.probe.close(1000)
-                self.probe = None
-        self.state = CLOSED
-        self._out_n = 0
-        self._ping_due = self._pong_due = self._upgrade_due = 0.0
-        if server.sessions.get(self.sid) is self:
-            del server.sessions[self.sid]
-        server._closed(self, reason)
-
-    def write_now_then_cork(self) -> None:
-        """Write what is queued at once, then hold further writes until a later loop iteration.
-
-        Used for a namespace CONNECT ack: packets the connect handler emitted leave in a separate write
-        ``CORK_DELAY`` later, like the reference server, whose write callback delays them: some clients
-        (the official test suite's) drop a second frame parsed from the same read as the CONNECT ack.
-        """
-        if self.state != WEBSOCKET or self._corked:
-            return
-        conn = self.conn
-        assert conn is not None
-        if self._out:
-            conn.transport.writelines(self._out)
-            self._out.clear()
-            self._out_n = 0
-        self._corked = True
-        self.server._cork_q.add(self)
-
-    def _uncork(self) -> None:
-        self._corked = False
-        if self._out and self.state == WEBSOCKET and not self._dirty:
-            self._dirty = True
-            self.server._mark_dirty(self)
-
-    # -- polling side -------------------------------------------------------------------------
-    def take_poll(self) -> str:
-        """Drain the polling buffer into one payload (``\\x1e``-separated)."""
-        buf = self._poll
-        if not buf:
-            return ""
-        self._poll = [] if self.state != CLOSED else None
-        self._out_n = 0
-        return "\x1e".join(buf)
-
 
 class EioServer:
     """Engine.IO server: sessions over polling (ASGI) and WebSocket, heartbeat, upgrade, CORS.
 
     Callbacks are plain functions run inline: ``on_connection(sock)``, ``on_message(sock, data)``,
-    ``on_close(sock, reason)``. Times are in seconds.
+    ``on_close(sock, reason)``. Times are in seconds. ``flush_delay`` 0 writes at the end of each loop
+    tick; a few milliseconds trade that much latency for fewer, larger writes under heavy fan-out.
     """
 
     def __init__(
@@ -223,8 +71,10 @@ class EioServer:
         max_buffered_bytes: int = 8 * 1024 * 1024,
         transports: Sequence[str] = ("polling", "websocket"),
         upgrade_timeout: float = 10.0,
+        flush_delay: float = 0.0,
     ) -> None:
         self.path = path if path.endswith("/") else path + "/"
+        self.flush_delay = flush_delay
         self.ping_interval = ping_interval
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
@@ -252,12 +102,15 @@ class EioServer:
 
     # -- application API -------------------------------------------------------------------------
     def on_connection(self, cb: Callable[[EioSocket], None]) -> None:
+        """``cb(sock)`` for each new session (before its first packet)."""
         self._on_connection = cb
 
     def on_message(self, cb: Callable[[EioSocket, str | bytes], None]) -> None:
+        """``cb(sock, data)`` for each ``message`` packet (str, or bytes for binary)."""
         self._on_message = cb
 
     def on_close(self, cb: Callable[[EioSocket, str], None]) -> None:
+        """``cb(sock, reason)`` once per session when it ends."""
         self._on_close = cb
 
     def broadcast(self, socks: Iterable[EioSocket], frame: bytes, payload: bytes) -> int:
@@ -302,7 +155,8 @@ class EioServer:
 
     # -- session lifecycle (used by the transports) ------------------------------------------------
     def open_session(self, info: RequestInfo, conn: WsConn | None) -> EioSocket:
-        sid = _new_sid()
+        """Create a session (polling if ``conn`` is None) and queue its ``open`` packet."""
+        sid = new_sid()
         sock = EioSocket(self, sid, info, conn)
         self.sessions[sid] = sock
         if self._loop is None:
@@ -313,12 +167,21 @@ class EioServer:
         self._on_connection(sock)
         return sock
 
-    def ws_accept(self, conn: WsConn, query_string: str, raw_headers: bytes, remote: str) -> int | None:
+    def ws_accept(
+        self,
+        conn: WsConn,
+        query_string: str,
+        raw_headers: bytes,
+        remote: str,
+        headers: dict[str, str] | None = None,
+    ) -> int | None:
         """Admit a WebSocket: a new session, or a probe for an upgrade.
 
         Returns None (accepted), an Engine.IO error code (answer 400/403), or ``ACCEPT_AND_CLOSE``.
+        ``headers`` is ``raw_headers`` already parsed, if the caller has it.
         """
-        headers = parse_headers(raw_headers)
+        if headers is None:
+            headers = parse_headers(raw_headers)
         query = dict(parse_qsl(query_string, keep_blank_values=True))
         if not self.cors.allowed(headers.get("origin"), headers.get("host")):
             return FORBIDDEN
@@ -349,8 +212,9 @@ class EioServer:
                 logger.exception("on_message callback failed")
                 sock.close("server error")
         elif t == EioType.PONG:
-            if sock._pong_due:
-                sock._pong_due = 0.0
+            if sock._pong_due is not None:
+                cancel(sock._pong_due)
+                sock._pong_due = None
                 sock._ping_due = self._ping_q.add(sock)
         elif t == EioType.CLOSE:
             sock.close("transport close", final="6")
@@ -371,16 +235,15 @@ class EioServer:
         elif pkt.type == EioType.UPGRADE and sock.state == UPGRADING:
             self._upgrade(sock, conn)
         else:
-            sock.probe = None
-            sock._upgrade_due = 0.0
-            if sock.state == UPGRADING:
-                sock.state = POLLING
+            self.probe_lost(sock, conn)
             conn.close(1000)
 
     def probe_lost(self, sock: EioSocket, conn: WsConn) -> None:
+        """The WebSocket probing an upgrade went away or misbehaved: stay on polling."""
         if sock.probe is conn:
             sock.probe = None
-            sock._upgrade_due = 0.0
+            cancel(sock._upgrade_due)
+            sock._upgrade_due = None
             if sock.state == UPGRADING:
                 sock.state = POLLING
 
@@ -388,7 +251,8 @@ class EioServer:
         pending = sock._poll or []
         sock._poll = None
         sock.probe = None
-        sock._upgrade_due = 0.0
+        cancel(sock._upgrade_due)
+        sock._upgrade_due = None
         sock.conn = conn
         sock.state = WEBSOCKET
         sock._out = [poll_to_frame(p) for p in pending]
@@ -400,19 +264,20 @@ class EioServer:
             self._mark_dirty(sock)
 
     # -- timers ----------------------------------------------------------------------------------
-    def _ping_due(self, sock: EioSocket, deadline: float) -> None:
-        if sock._ping_due != deadline or sock.state == CLOSED:
+    def _ping_due(self, sock: EioSocket, entry: Timer) -> None:
+        if sock._ping_due is not entry or sock.state == CLOSED:
             return
-        sock._ping_due = 0.0
+        sock._ping_due = None
         sock.push("2")
-        sock._pong_due = self._pong_q.add(sock)
+        # counted from the scheduled ping time, so timer lateness does not add up (exact timeout)
+        sock._pong_due = self._pong_q.add(sock, entry[0])
 
-    def _pong_due(self, sock: EioSocket, deadline: float) -> None:
-        if sock._pong_due == deadline and sock.state != CLOSED:
+    def _pong_due(self, sock: EioSocket, entry: Timer) -> None:
+        if sock._pong_due is entry and sock.state != CLOSED:
             sock.close("ping timeout")
 
-    def _upgrade_due(self, sock: EioSocket, deadline: float) -> None:
-        if sock._upgrade_due == deadline and sock.probe is not None:
+    def _upgrade_due(self, sock: EioSocket, entry: Timer) -> None:
+        if sock._upgrade_due is entry and sock.probe is not None:
             probe = sock.probe
             self.probe_lost(sock, probe)
             probe.close(1000)
@@ -428,7 +293,10 @@ class EioServer:
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
         self._flush_scheduled = True
-        loop.call_soon(self._flush)
+        if self.flush_delay > 0:
+            loop.call_later(self.flush_delay, self._flush)
+        else:
+            loop.call_soon(self._flush)
 
     def _flush(self) -> None:
         self._flush_scheduled = False
@@ -449,7 +317,12 @@ class EioServer:
                 if not out:
                     continue
                 transport = e.conn.transport  # type: ignore[union-attr]
-                transport.writelines(out)
+                try:
+                    transport.writelines(out)
+                except Exception:  # a transport already gone (uvloop raises): its loss is on its way
+                    logger.debug("write to a closed transport", exc_info=True)
+                    e.close("transport error", abort=True)
+                    continue
                 out.clear()
                 e._out_n = 0
                 if transport.get_write_buffer_size() > limit:

@@ -7,7 +7,8 @@ import logging
 from urllib.parse import parse_qsl
 
 from .eio_packets import decode_payload
-from .eio_server import CLOSED, POLLING, UPGRADING, EioServer, EioSocket
+from .eio_server import EioServer
+from .eio_socket import CLOSED, POLLING, UPGRADING, EioSocket
 from .errors import ProtocolError
 from .handshake import (
     BAD_HANDSHAKE_METHOD,
@@ -43,7 +44,8 @@ async def _error(send: Send, status: int, code: int, cors: _Headers) -> None:
 async def handle_http(engine: EioServer, scope: Scope, receive: Receive, send: Send) -> None:
     """Serve one polling request for ``engine``."""
     raw = scope.get("headers") or []
-    origin = host = acrh = xff = None
+    # X-Forwarded-For: the ASGI server's proxy-headers middleware already resolved scope["client"]
+    origin = host = acrh = None
     for name, value in raw:
         if name == b"origin":
             origin = value.decode("latin-1")
@@ -51,9 +53,6 @@ async def handle_http(engine: EioServer, scope: Scope, receive: Receive, send: S
             host = value.decode("latin-1")
         elif name == b"access-control-request-headers":
             acrh = value
-        elif name == b"x-forwarded-for":
-            xff = value
-    del xff  # the ASGI server's proxy-headers middleware already resolved scope["client"]
     if not engine.cors.allowed(origin, host):
         await _error(send, 403, FORBIDDEN, [])
         return
@@ -83,6 +82,10 @@ async def handle_http(engine: EioServer, scope: Scope, receive: Receive, send: S
         await _respond(send, 200, opened.take_poll().encode(), [_TEXT, *cors])
         return
     sock = engine.sessions.get(sid)
+    pong_due = sock._pong_due if sock is not None else None
+    if sock is not None and pong_due is not None and asyncio.get_running_loop().time() >= pong_due[0]:
+        sock.close("ping timeout")  # the deadline passed; its timer just has not run yet
+        sock = None
     if sock is None:
         await _error(send, 400, SESSION_ID_UNKNOWN, cors)
         return

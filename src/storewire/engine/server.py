@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
-from .eio_server import EioServer, EioSocket, _new_sid
+from .eio_server import EioServer
+from .eio_socket import EioSocket, new_sid
 from .errors import ProtocolError
+from .namespaces import ConnectHandler, DisconnectHandler, EventHandler, Namespace
 from .sio_packets import Decoder, SioPacket, SioType, encode, encode_event_bytes
 from .sockets import Client, ConnectionRefused, Socket
-from .timer import TimerQueue
+from .timer import Timer, TimerQueue, cancel
 from .types import ASGIApp
 from .ws_frames import text_frame
 
@@ -24,25 +26,12 @@ __all__ = ["ConnectHandler", "DisconnectHandler", "EventHandler", "Server"]
 
 logger = logging.getLogger(__name__)
 
-ConnectHandler = Callable[[Socket, Any], Awaitable[None]]
-EventHandler = Callable[[Socket, str, list[Any]], Awaitable[Any]]
-DisconnectHandler = Callable[[Socket, str], Awaitable[None]]
-
-
-class _Namespace:
-    __slots__ = ("on_connect", "on_disconnect", "on_event", "pending", "rooms", "sockets")
-
-    def __init__(self) -> None:
-        self.on_connect: ConnectHandler | None = None
-        self.on_event: EventHandler | None = None
-        self.on_disconnect: DisconnectHandler | None = None
-        self.sockets: dict[str, Socket] = {}  # connected
-        self.pending: dict[str, Socket] = {}  # connect handler running
-        self.rooms: dict[str, set[Socket]] = {}  # joined rooms (a socket's own sid room is implicit)
-
 
 class Server:
-    """Socket.IO server. Times are in seconds; see the module docstring for the send path."""
+    """Socket.IO server. Times are in seconds; see the module docstring for the send path.
+
+    ``flush_delay`` (extra, default 0): see :class:`EioServer`; 0 = flush once per loop tick.
+    """
 
     def __init__(
         self,
@@ -56,6 +45,7 @@ class Server:
         cors_credentials: bool = True,
         max_buffered_bytes: int = 8 * 1024 * 1024,
         transports: Sequence[str] = ("polling", "websocket"),
+        flush_delay: float = 0.0,
     ) -> None:
         self.engine = EioServer(
             path=path,
@@ -66,20 +56,21 @@ class Server:
             cors_credentials=cors_credentials,
             max_buffered_bytes=max_buffered_bytes,
             transports=transports,
+            flush_delay=flush_delay,
         )
         self.engine.on_connection(self._eio_connection)
         self.engine.on_message(self._eio_message)
         self.engine.on_close(self._eio_close)
-        self._nsps: dict[str, _Namespace] = {}
+        self._nsps: dict[str, Namespace] = {}
         self._connect_q: TimerQueue[Client] = TimerQueue(connect_timeout, self._connect_due)
         self._tasks: set[asyncio.Task[None]] = set()
         self._decoder = Decoder()
 
     # -- handlers ----------------------------------------------------------------------------------
-    def _ns(self, nsp: str) -> _Namespace:
+    def _ns(self, nsp: str) -> Namespace:
         ns = self._nsps.get(nsp)
         if ns is None:
-            ns = self._nsps[nsp] = _Namespace()
+            ns = self._nsps[nsp] = Namespace()
         return ns
 
     def on_connect(self, handler: ConnectHandler, nsp: str = "/") -> None:
@@ -111,11 +102,11 @@ class Server:
         if rooms is None:
             targets = ns.sockets.values()
         elif isinstance(rooms, str):
-            targets = self._room(ns, rooms)
+            targets = ns.members(rooms)
         else:
             merged: set[Socket] = set()
             for room in rooms:
-                merged.update(self._room(ns, room))
+                merged.update(ns.members(room))
             targets = merged
         if exclude_sid is None:
             socks = [s.eio for s in targets]
@@ -179,24 +170,16 @@ class Server:
             eio.push("4" + part if isinstance(part, str) else part)
 
     # -- rooms ---------------------------------------------------------------------------------------
-    @staticmethod
-    def _room(ns: _Namespace, room: str) -> Iterable[Socket]:
-        members = ns.rooms.get(room)
-        if members is not None:
-            return members
-        sock = ns.sockets.get(room)
-        return (sock,) if sock is not None else ()
-
     def _lookup(self, sid: str, nsp: str) -> Socket | None:
         ns = self._nsps.get(nsp)
-        if ns is None:
-            return None
-        return ns.sockets.get(sid) or ns.pending.get(sid)
+        return ns.lookup(sid) if ns is not None else None
 
     def get_socket(self, sid: str, nsp: str = "/") -> Socket | None:
+        """The socket ``sid`` of ``nsp`` (connected, or with its connect handler running), if any."""
         return self._lookup(sid, nsp)
 
     def enter_room(self, sid: str, room: str, nsp: str = "/") -> None:
+        """Add a socket to ``room`` (from a connect handler: in place before the CONNECT ack)."""
         sock = self._lookup(sid, nsp)
         if sock is None or room == sid:
             return
@@ -204,24 +187,18 @@ class Server:
             sock._rooms = set()
         sock._rooms.add(room)
         if sock.connected:
-            self._nsps[nsp].rooms.setdefault(room, set()).add(sock)
+            self._nsps[nsp].index(sock, room)
 
     def leave_room(self, sid: str, room: str, nsp: str = "/") -> None:
+        """Remove a socket from ``room`` (its own sid room cannot be left)."""
         sock = self._lookup(sid, nsp)
         if sock is None or not sock._rooms or room not in sock._rooms:
             return
         sock._rooms.discard(room)
-        self._unindex(self._nsps[nsp], sock, room)
-
-    @staticmethod
-    def _unindex(ns: _Namespace, sock: Socket, room: str) -> None:
-        members = ns.rooms.get(room)
-        if members is not None:
-            members.discard(sock)
-            if not members:
-                del ns.rooms[room]
+        self._nsps[nsp].unindex(sock, room)
 
     def room_size(self, room: str, nsp: str = "/") -> int:
+        """How many connected sockets of ``nsp`` are in ``room``."""
         ns = self._nsps.get(nsp)
         if ns is None:
             return 0
@@ -268,15 +245,16 @@ class Server:
         eio.app = client
         client.connect_due = self._connect_q.add(client)
 
-    def _connect_due(self, client: Client, deadline: float) -> None:
-        if client.connect_due == deadline and not client.sockets:
+    def _connect_due(self, client: Client, entry: Timer) -> None:
+        if client.connect_due is entry and not client.sockets:
             client.eio.close("connect timeout")
 
     def _eio_close(self, eio: EioSocket, reason: str) -> None:
         client: Client | None = eio.app
         if client is None:
             return
-        client.connect_due = 0.0
+        cancel(client.connect_due)
+        client.connect_due = None
         for sock in list(client.sockets.values()):
             self._remove(sock, reason)
 
@@ -326,12 +304,12 @@ class Server:
             return
         if nsp in client.sockets:
             return
-        sock = Socket(_new_sid(), nsp, client.eio, client)
+        sock = Socket(new_sid(), nsp, client.eio, client)
         client.sockets[nsp] = sock
         ns.pending[sock.sid] = sock
         self._spawn(self._run_connect(ns, sock, auth if auth is not None else {}))
 
-    async def _run_connect(self, ns: _Namespace, sock: Socket, auth: Any) -> None:
+    async def _run_connect(self, ns: Namespace, sock: Socket, auth: Any) -> None:
         client = sock.client
         assert ns.on_connect is not None
         refusal: dict[str, Any] | None = None
@@ -353,9 +331,10 @@ class Server:
             return
         ns.sockets[sock.sid] = sock
         sock.connected = True
-        client.connect_due = 0.0
+        cancel(client.connect_due)
+        client.connect_due = None
         for room in sock._rooms or ():
-            ns.rooms.setdefault(room, set()).add(sock)
+            ns.index(sock, room)
         early, sock._early = sock._early or [], None
         self._send(sock, SioPacket(SioType.CONNECT, sock.nsp, {"sid": sock.sid}))
         client.eio.write_now_then_cork()
@@ -373,7 +352,7 @@ class Server:
         sock.connected = False
         ns.sockets.pop(sock.sid, None)
         for room in sock._rooms or ():
-            self._unindex(ns, sock, room)
+            ns.unindex(sock, room)
         if sock._acks:
             for fut in sock._acks.values():
                 if not fut.done():

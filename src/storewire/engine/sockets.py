@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .eio_server import EioSocket
+    from .eio_socket import EioSocket
     from .sio_packets import Decoder
+    from .timer import Timer
 
 __all__ = ["ConnectionRefused", "Socket"]
 
@@ -115,4 +116,4 @@ class Client:
         self.eio = eio
         self.decoder: Decoder | None = None
         self.sockets: dict[str, Socket] = {}
-        self.connect_due = 0.0
+        self.connect_due: Timer | None = None

@@ -2,9 +2,9 @@
 
 Heartbeats, ping timeouts, connect timeouts and upgrade timeouts all use a fixed delay per kind, so
 deadlines are added in increasing order: a FIFO deque is a sorted queue and one ``TimerHandle`` armed
-for its head serves every connection. Cancelling is lazy: the owner keeps the deadline it expects
-(the value :meth:`TimerQueue.add` returned) and ignores a firing whose deadline no longer matches.
-No rounding: each deadline fires at its exact ``loop.time()`` value.
+for its head serves every connection. An entry is a two-item list ``[deadline, obj]``; cancelling
+sets ``obj`` to None, so a closed connection is released at once while its small entry waits in the
+queue. No rounding: each deadline fires at its exact ``loop.time()`` value.
 """
 
 from __future__ import annotations
@@ -13,23 +13,32 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["TimerQueue"]
+__all__ = ["Timer", "TimerQueue", "cancel"]
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
+Timer = list[Any]
+"""A scheduled entry: ``[deadline, obj]`` (``obj`` is None once cancelled or fired)."""
+
+
+def cancel(entry: Timer | None) -> None:
+    """Cancel an entry returned by :meth:`TimerQueue.add` (None and fired entries are fine)."""
+    if entry is not None:
+        entry[1] = None
+
 
 class TimerQueue(Generic[T]):
-    """Fire ``callback(obj, deadline)`` ``delay`` seconds after ``add(obj)``."""
+    """Fire ``callback(obj, entry)`` ``delay`` seconds after ``add(obj)`` unless cancelled."""
 
     __slots__ = ("_callback", "_delay", "_handle", "_loop", "_queue")
 
-    def __init__(self, delay: float, callback: Callable[[T, float], None]) -> None:
+    def __init__(self, delay: float, callback: Callable[[T, Timer], None]) -> None:
         self._delay = delay
         self._callback = callback
-        self._queue: deque[tuple[float, T]] = deque()
+        self._queue: deque[Timer] = deque()
         self._handle: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -37,16 +46,21 @@ class TimerQueue(Generic[T]):
     def delay(self) -> float:
         return self._delay
 
-    def add(self, obj: T) -> float:
-        """Schedule ``obj``; returns its deadline (the token the callback receives)."""
+    def add(self, obj: T, start: float | None = None) -> Timer:
+        """Schedule ``obj`` ``delay`` after ``start`` (default: now); returns the entry.
+
+        ``start`` lets a chained timer count from the previous deadline instead of from a late
+        firing; starts must not decrease between calls, which keeps the queue sorted.
+        """
         loop = self._loop
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._delay
-        self._queue.append((deadline, obj))
+        deadline = (loop.time() if start is None else start) + self._delay
+        entry: Timer = [deadline, obj]
+        self._queue.append(entry)
         if self._handle is None:
             self._handle = loop.call_at(deadline, self._run)
-        return deadline
+        return entry
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -60,16 +74,22 @@ class TimerQueue(Generic[T]):
         now = loop.time() + getattr(loop, "_clock_resolution", 0.0)
         callback = self._callback
         while queue and queue[0][0] <= now:
-            deadline, obj = queue.popleft()
+            entry = queue.popleft()
+            obj = entry[1]
+            if obj is None:
+                continue
+            entry[1] = None
             try:
-                callback(obj, deadline)
+                callback(obj, entry)
             except Exception:  # pragma: no cover - callbacks must not break the shared timer
                 logger.exception("timer callback failed")
         if queue and self._handle is None:
             self._handle = loop.call_at(queue[0][0], self._run)
 
     def clear(self) -> None:
-        """Drop every pending deadline (used at shutdown)."""
+        """Drop every pending entry (used at shutdown)."""
+        for entry in self._queue:
+            entry[1] = None
         self._queue.clear()
         if self._handle is not None:
             self._handle.cancel()

@@ -13,13 +13,14 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from .eio_packets import decode_ws
-from .eio_server import ACCEPT_AND_CLOSE
+from .eio_socket import ACCEPT_AND_CLOSE
 from .errors import ProtocolError, WsProtocolError
 from .handshake import FORBIDDEN, TrustedProxies, error_body, forwarded_client, parse_headers
 from .ws_frames import FrameParser, WsClose, WsMessage, WsPing, accept_key, close_frame, pong_frame
 
 if TYPE_CHECKING:
-    from .eio_server import EioServer, EioSocket
+    from .eio_server import EioServer
+    from .eio_socket import EioSocket
 
 __all__ = ["WsConn"]
 
@@ -63,15 +64,19 @@ class WsConn(asyncio.Protocol):
             except WsProtocolError as exc:
                 self._fail(exc.close_code)
                 return
-            for ev in events:
-                if self.state != _OPEN:
-                    return
-                if isinstance(ev, WsMessage):
-                    self.message_received(ev.data)
-                elif isinstance(ev, WsPing):
-                    self.transport.write(pong_frame(ev.data))
-                elif isinstance(ev, WsClose):
-                    self._peer_closed(ev.code)
+            try:
+                for ev in events:
+                    if self.state != _OPEN:
+                        return
+                    if isinstance(ev, WsMessage):
+                        self.message_received(ev.data)
+                    elif isinstance(ev, WsPing):
+                        self.transport.write(pong_frame(ev.data))
+                    elif isinstance(ev, WsClose):
+                        self._peer_closed(ev.code)
+            except Exception:  # a bug must cost this connection only, never the loop or the process
+                logger.exception("failed to handle a WebSocket message")
+                self._fail(1011)
             return
         if self.state == _HANDSHAKE:
             buf = self._buf + data
@@ -143,14 +148,15 @@ class WsConn(asyncio.Protocol):
         """Send a close frame and close the transport (buffered data is still written)."""
         if self.state == _CLOSED:
             return
-        if self.state == _OPEN:
+        if self.state == _OPEN and not self.transport.is_closing():
             self.transport.write(close_frame(code))
         self.state = _CLOSED
         self.transport.close()
 
     def abort(self) -> None:
-        self.state = _CLOSED
-        self.transport.abort()
+        if self.state != _CLOSED:
+            self.state = _CLOSED
+            self.transport.abort()
 
     def _fail(self, code: int) -> None:
         sock = self.sock
@@ -196,14 +202,20 @@ class WsConn(asyncio.Protocol):
         peer = self.transport.get_extra_info("peername")
         host = peer[0] if isinstance(peer, tuple) else ""
         remote = forwarded_client(host, headers.get("x-forwarded-for"), self.trusted)
-        err = self.engine.ws_accept(self, query_string.decode("latin-1"), raw_headers, remote)
+        err = self.engine.ws_accept(self, query_string.decode("latin-1"), raw_headers, remote, headers)
         if err is not None and err != ACCEPT_AND_CLOSE:
             self._reject(403 if err == FORBIDDEN else 400, error_body(err))
             return
-        self.transport.write(
+        response = (
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             b"Sec-WebSocket-Accept: %s\r\n\r\n" % accept_key(headers["sec-websocket-key"]).encode()
         )
+        sock = self.sock
+        if sock is not None and sock.conn is self and sock._out:
+            sock._out.insert(0, response)  # one write with the queued open packet
+            sock._out_n += len(response)
+        else:
+            self.transport.write(response)
         self.parser = FrameParser(self.engine.max_payload)
         self.state = _OPEN
         if err == ACCEPT_AND_CLOSE:

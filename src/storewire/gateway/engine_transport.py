@@ -38,7 +38,10 @@ class EngineTransport(Transport):
             try:
                 await handlers.on_connect(peer, auth)
             except ConnectRefused as refused:
-                raise ConnectionRefused(refused.data) from None
+                # Socket.IO's shape: clients show `message` and hand `data` to the app as `err.data`.
+                raise ConnectionRefused(
+                    {"message": refused.data.get("message", ""), "data": refused.data}
+                ) from None
 
         async def event(socket: Socket, name: str, args: list[Any]) -> list[Any]:
             return [await handlers.on_event(socket.sid, name, args)]

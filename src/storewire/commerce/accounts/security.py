@@ -76,8 +76,8 @@ class TokenService:
             )
         except jwt.ExpiredSignatureError:
             raise AuthError("the token has expired", code="auth_expired") from None
-        except jwt.PyJWTError as exc:
-            raise AuthError(f"the token is not valid: {exc}", code="auth_invalid") from None
+        except jwt.PyJWTError:
+            raise AuthError("the token is not valid", code="auth_invalid") from None
         try:
             role = Role(str(claims.get("role")))
             return TokenClaims(str(claims["sub"]), role, datetime.fromtimestamp(claims["exp"], UTC))
