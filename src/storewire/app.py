@@ -9,12 +9,12 @@ from importlib import resources
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storewire import __version__
 from storewire.api import health
 from storewire.api.body_limit import BodyLimit
 from storewire.api.problems import install_problem_handlers
-from storewire.asgi import ASGIApp, Receive, Scope, Send
 from storewire.commerce.accounts import routes as accounts_routes
 from storewire.commerce.catalog import routes as catalog_routes
 from storewire.commerce.orders import routes as orders_routes

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from storewire.api.problems import problem
-from storewire.asgi import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["BodyLimit"]
 

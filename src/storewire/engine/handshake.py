@@ -21,9 +21,11 @@ __all__ = [
     "UNSUPPORTED_PROTOCOL_VERSION",
     "Cors",
     "RequestInfo",
+    "TrustedProxies",
     "check_query",
     "error_body",
     "forwarded_client",
+    "join_headers",
     "parse_headers",
 ]
 

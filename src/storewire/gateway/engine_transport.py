@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from storewire.asgi import ASGIApp
+from starlette.types import ASGIApp
+
 from storewire.engine import ConnectionRefused, Server, Socket
 from storewire.gateway.transport import ConnectRefused, Handlers, Peer, Transport
 

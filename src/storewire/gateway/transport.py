@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from storewire.asgi import ASGIApp
+from starlette.types import ASGIApp
 
 __all__ = ["ConnectRefused", "Handlers", "Peer", "Transport"]
 

@@ -28,12 +28,9 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[Any]: JSON}
 
 
-class OutboxRow(Base):
-    """An event written in the same transaction as the state change it describes; deleted once logged."""
+class _EventColumns:
+    """What an event is, from the outbox through the log: its id, name, rooms and payload."""
 
-    __tablename__ = "outbox"
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(40), unique=True)
     type: Mapped[str] = mapped_column(String(80))
     rooms: Mapped[list[Any]]
@@ -43,7 +40,15 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class EventLogRow(Base):
+class OutboxRow(_EventColumns, Base):
+    """An event written in the same transaction as the state change it describes; deleted once logged."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+
+
+class EventLogRow(_EventColumns, Base):
     """The durable, ordered event log: ``seq`` is assigned by the relay, the one sequencer."""
 
     __tablename__ = "event_log"
@@ -51,13 +56,6 @@ class EventLogRow(Base):
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
     )
-    event_id: Mapped[str] = mapped_column(String(40), unique=True)
-    type: Mapped[str] = mapped_column(String(80))
-    rooms: Mapped[list[Any]]
-    data: Mapped[dict[str, Any]]
-    invalidate: Mapped[list[Any]]
-    exclude_sid: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime]
     logged_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
