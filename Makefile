@@ -18,11 +18,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Node.js runs the official socket.io-client in tests (and the bench). Debian's packages if missing.
+# Node.js runs the official socket.io-client in tests (and the bench); PostgreSQL backs the storage tests
+# that must not run on SQLite alone. Debian's packages, installed only when missing.
+PG_BIN = $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 system-deps:
-	@command -v node >/dev/null && command -v npm >/dev/null || { \
-	  echo "installing nodejs and npm from Debian"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	@missing=""; \
+	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	[ -n "$(PG_BIN)" ] || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing from Debian:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 # npm ci again only when the lock changed since the last install.
 node-deps: system-deps
@@ -45,7 +51,7 @@ typecheck: install
 unit: install
 	$(BIN)/pytest tests/unit -q
 
-test: install node-deps lint typecheck
+test: install system-deps node-deps lint typecheck
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 clean:

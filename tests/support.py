@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -166,3 +168,40 @@ async def refusal(
     assert set(packet) == {"message", "data"}, packet
     assert packet["message"] == packet["data"]["message"], packet
     return packet["data"]
+
+
+async def _user_token(server: ServerProcess, api: Api, role: str, seller_id: str | None = None) -> str:
+    """Create an admin or staff user through the CLI, as an operator would, and log in."""
+    email = f"{role}-{secrets.token_hex(6)}@example.com"
+    command = [
+        sys.executable,
+        "-m",
+        "storewire",
+        "users",
+        "create",
+        "--email",
+        email,
+        "--password",
+        PASSWORD,
+        "--role",
+        role,
+    ]
+    if seller_id:
+        command += ["--seller-id", seller_id]
+    env = {**_server_env(server)}
+    done = await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    login = await api.http.post("/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    token: str = login.json()["access_token"]
+    return token
+
+
+def _server_env(server: ServerProcess) -> dict[str, str]:
+    return {
+        **os.environ,
+        "STOREWIRE_DATABASE_URL": f"sqlite+aiosqlite:///{server.tmp / 'storewire.db'}",
+        "STOREWIRE_JWT_SECRET": server.jwt_secret,
+    }

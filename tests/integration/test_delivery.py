@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.support import Api, ServerProcess, close_all, listen
+from tests.support import Api, ServerProcess, _user_token, close_all, listen
 
 pytestmark = pytest.mark.integration
 
@@ -69,8 +69,6 @@ async def test_order_created_reaches_buyer_seller_admin_and_kitchen_only(
 async def test_admin_and_kitchen_staff_receive_and_a_socket_in_many_rooms_gets_one_copy(
     server: ServerProcess, api: Api
 ) -> None:
-    from tests.support import PASSWORD
-
     seller, buyer = await api.register("seller"), await api.register("buyer")
     admin_token = await _user_token(server, api, "admin")
     staff_token = await _user_token(server, api, "staff", seller_id=seller.id)
@@ -98,7 +96,6 @@ async def test_admin_and_kitchen_staff_receive_and_a_socket_in_many_rooms_gets_o
         assert len(seller_socket.of("order:created")) == 1
         assert len(seller_socket.of("order:status_changed")) == 1
         assert admin_socket.of("order:status_changed") == []
-        assert PASSWORD
     finally:
         await close_all(admin_socket, staff_socket, seller_socket)
 
@@ -152,48 +149,3 @@ async def test_x_socket_id_excludes_the_acting_socket_only(server: ServerProcess
         assert only["data"]["order_id"] == second.json()["id"]
     finally:
         await close_all(acting, other_device)
-
-
-async def _user_token(server: ServerProcess, api: Api, role: str, seller_id: str | None = None) -> str:
-    """Create an admin or staff user through the CLI, as an operator would, and log in."""
-    import secrets
-    import subprocess
-    import sys
-
-    from tests.support import PASSWORD
-
-    email = f"{role}-{secrets.token_hex(6)}@example.com"
-    command = [
-        sys.executable,
-        "-m",
-        "storewire",
-        "users",
-        "create",
-        "--email",
-        email,
-        "--password",
-        PASSWORD,
-        "--role",
-        role,
-    ]
-    if seller_id:
-        command += ["--seller-id", seller_id]
-    env = {**_server_env(server)}
-    done = await asyncio.to_thread(
-        subprocess.run, command, env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    login = await api.http.post("/auth/login", json={"email": email, "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    token: str = login.json()["access_token"]
-    return token
-
-
-def _server_env(server: ServerProcess) -> dict[str, str]:
-    import os
-
-    return {
-        **os.environ,
-        "STOREWIRE_DATABASE_URL": f"sqlite+aiosqlite:///{server.tmp / 'storewire.db'}",
-        "STOREWIRE_JWT_SECRET": server.jwt_secret,
-    }

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 
+import httpx
 import jwt
 import pytest
+import socketio
 
 from tests.support import Api, ServerProcess, close_all, listen, refusal
 
@@ -88,3 +92,28 @@ async def test_per_user_connection_limit(server: ServerProcess, api: Api) -> Non
         assert data["code"] == "too_many_connections"
     finally:
         await close_all(*sockets)
+
+
+async def test_clients_that_leave_during_the_handshake_free_their_places(
+    server: ServerProcess, api: Api
+) -> None:
+    """CONNECT then close at once, while the server is still checking the token: nothing stays counted."""
+    buyer = await api.register("buyer")
+    async with httpx.AsyncClient(base_url=f"{server.url}/socket.io/") as http:
+        for _ in range(8):
+            opened = await http.get("", params={"EIO": "4", "transport": "polling"})
+            sid = json.loads(opened.text[1:])["sid"]
+            body = "40" + json.dumps({"token": buyer.token}) + "\x1e1"
+            posted = await http.post(
+                "", params={"EIO": "4", "transport": "polling", "sid": sid}, content=body
+            )
+            assert posted.status_code == 200
+    for _ in range(50):  # the server finishes each abandoned handshake on its own schedule
+        try:
+            sockets = [await listen(server.url, buyer.token, ["websocket"]) for _ in range(5)]
+        except socketio.exceptions.ConnectionError:
+            await asyncio.sleep(0.1)
+            continue
+        await close_all(*sockets)
+        return
+    raise AssertionError("abandoned handshakes still count against the per-user limit")

@@ -83,6 +83,13 @@ def test_token_sources_in_order() -> None:
     assert token_from_handshake(None, {"cookie": headers["cookie"]}) == "from-cookie"
     assert token_from_handshake({"token": 5}, {"authorization": "Basic abc"}) is None
     assert token_from_handshake(None, {"cookie": '"broken'}) is None
+    # Another cookie's JSON value or space must not hide the session cookie.
+    for jar in [
+        'prefs={"theme":"dark"}; storewire_session=tok',
+        "a=b c; storewire_session=tok",
+        'n="unterminated; storewire_session=tok',
+    ]:
+        assert token_from_handshake(None, {"cookie": jar}) == "tok", jar
 
 
 async def test_password_hashing() -> None:

@@ -121,6 +121,8 @@ ORDER = RoomFacts(exists=True, owner_id="s1", buyer_id="b1")
         (ADMIN, "admin", None, None),
         (SELLER, "sellers", None, None),
         (BUYER, "sellers", None, "forbidden"),
+        (ADMIN, "sellers", None, "forbidden"),
+        (ADMIN, "kitchen:s1", None, "forbidden"),
         (SELLER, "kitchen:s1", None, None),
         (STAFF, "kitchen:s1", None, None),
         (OTHER_SELLER, "kitchen:s1", None, "forbidden"),

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from storewire.errors import StorewireError
@@ -62,6 +63,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return problem(exc.status_code, code, str(exc.detail), request.url.path)
 
+    async def data_error(request: Request, exc: Exception) -> JSONResponse:
+        # The database refused a value the API let through (a NUL byte, a number out of range).
+        logger.info(
+            "database refused a value on %s: %s", request.url.path, type(exc.__cause__ or exc).__name__
+        )
+        return problem(422, "invalid_payload", "a value in this request cannot be stored", request.url.path)
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "internal_error", "the server failed to handle this request", request.url.path)
@@ -69,4 +77,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StorewireError, storewire_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(DataError, data_error)
     app.add_exception_handler(Exception, unexpected)

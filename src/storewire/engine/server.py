@@ -322,7 +322,12 @@ class Server:
             refusal = {"message": "Internal server error"}
         ns.pending.pop(sock.sid, None)
         if client.sockets.get(sock.nsp) is not sock or client.eio.closed:
-            client.sockets.pop(sock.nsp, None) if client.sockets.get(sock.nsp) is sock else None
+            if client.sockets.get(sock.nsp) is sock:
+                del client.sockets[sock.nsp]
+            if refusal is None and ns.on_disconnect is not None:
+                # The handler accepted (and may have recorded the socket) after the client left:
+                # it must hear of the departure, or whatever it counted stays counted.
+                await self._run_disconnect(ns.on_disconnect, sock, "client disconnected during connect")
             return
         if refusal is not None:
             del client.sockets[sock.nsp]

@@ -64,9 +64,10 @@ class Gateway:
         self._check_capacity(peer, None)  # before the token work, so floods cost little
         principal = await self._authenticate(peer, auth)
         self._check_capacity(peer, principal)  # again: other handshakes may have landed meanwhile
-        self.connections.add(Connection(peer.sid, principal, peer.remote_addr))
-        for room in automatic_rooms(principal):
-            await self.transport.enter_room(peer.sid, str(room))
+        automatic = [str(room) for room in automatic_rooms(principal)]
+        self.connections.add(Connection(peer.sid, principal, peer.remote_addr, frozenset(automatic)))
+        for room in automatic:
+            await self.transport.enter_room(peer.sid, room)
 
     def _check_capacity(self, peer: Peer, principal: Principal | None) -> None:
         settings = self._settings
@@ -104,7 +105,11 @@ class Gateway:
         handler = self._handlers.get(event)
         if handler is None:
             return _fail("invalid_payload", f"unknown event {event!r}")
-        if len(orjson.dumps(args)) > self._settings.max_client_payload:
+        try:
+            size = len(orjson.dumps(args))
+        except TypeError:  # binary attachments: no client event takes them
+            return _fail("invalid_payload", "binary payloads are not accepted")
+        if size > self._settings.max_client_payload:
             return _fail("invalid_payload", "the payload is too large")
         try:
             return await handler(connection, args[0] if args else None)
@@ -119,22 +124,30 @@ class Gateway:
             raise InvalidPayload("room:join takes {room}")
         room = Room.parse(payload.get("room"))
         name = str(room)
-        if name in connection.rooms:
+        if name in connection.rooms or name in connection.automatic:
             return {"ok": True, "room": name}
-        if len(connection.rooms) >= self._settings.max_rooms_per_connection:
+        if len(connection.rooms) + connection.joining >= self._settings.max_rooms_per_connection:
             return _fail("too_many_rooms", "this connection is in too many rooms")
-        facts = await self._directory.facts(room) if needs_facts(room) else None
+        connection.joining += 1  # holds its place while the facts are looked up
+        try:
+            facts = await self._directory.facts(room) if needs_facts(room) else None
+        finally:
+            connection.joining -= 1
         decision = decide_join(connection.principal, room, facts)
         if not decision.allowed:
             return _fail(decision.code or "forbidden", decision.message)
-        await self.transport.enter_room(connection.sid, name)
+        if self.connections.get(connection.sid) is not connection:
+            return _fail("invalid_payload", "this socket has disconnected")
         connection.rooms.add(name)
+        await self.transport.enter_room(connection.sid, name)
         return {"ok": True, "room": name}
 
     async def _leave(self, connection: Connection, payload: Any) -> Ack:
         if not isinstance(payload, dict):
             raise InvalidPayload("room:leave takes {room}")
         name = str(Room.parse(payload.get("room")))
+        if name in connection.automatic:
+            return _fail("forbidden", f"{name} is joined automatically and cannot be left")
         if name in connection.rooms:
             connection.rooms.discard(name)
             await self.transport.leave_room(connection.sid, name)

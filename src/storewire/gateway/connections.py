@@ -15,7 +15,9 @@ class Connection:
     sid: str
     principal: Principal
     remote_addr: str
-    rooms: set[str] = field(default_factory=set)  # rooms joined on request (automatic ones not counted)
+    automatic: frozenset[str] = frozenset()  # rooms it was put in at the handshake; never left
+    rooms: set[str] = field(default_factory=set)  # rooms joined on request
+    joining: int = 0  # joins waiting for their policy decision; they count against the room cap
 
 
 class ConnectionRegistry:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
+
+from starlette.requests import cookie_parser
 
 __all__ = ["SESSION_COOKIE", "token_from_handshake"]
 
@@ -23,12 +24,6 @@ def token_from_handshake(auth: Any, headers: Mapping[str, str]) -> str | None:
         return credentials.strip()
     cookie_header = headers.get("cookie")
     if cookie_header:
-        cookies: SimpleCookie = SimpleCookie()
-        try:
-            cookies.load(cookie_header)
-        except CookieError:
-            return None
-        morsel = cookies.get(SESSION_COOKIE)
-        if morsel is not None and morsel.value:
-            return morsel.value
+        # Browsers' lenient parsing: another cookie's odd value must not hide the session cookie.
+        return cookie_parser(cookie_header).get(SESSION_COOKIE) or None
     return None

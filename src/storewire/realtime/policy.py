@@ -112,10 +112,10 @@ def decide_join(principal: Principal, room: Room, facts: RoomFacts | None) -> Jo
     if room.kind is RoomKind.ADMIN:
         return JoinDecision.allow() if is_admin else _FORBIDDEN
     if room.kind is RoomKind.SELLERS:
-        return JoinDecision.allow() if role is Role.SELLER or is_admin else _FORBIDDEN
+        return JoinDecision.allow() if role is Role.SELLER else _FORBIDDEN
     if room.kind is RoomKind.KITCHEN:
         assert room.id is not None
-        return JoinDecision.allow() if is_admin or principal.acts_for_seller(room.id) else _FORBIDDEN
+        return JoinDecision.allow() if principal.acts_for_seller(room.id) else _FORBIDDEN
     if facts is None or not facts.exists:
         return JoinDecision.deny("not_found", f"{room} does not exist")
     owner = facts.owner_id

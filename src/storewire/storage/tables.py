@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "EventLogRow", "OutboxRow", "RelayStateRow", "utcnow"]
+__all__ = ["Base", "BigInt", "EventLogRow", "OutboxRow", "RelayStateRow", "utcnow"]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -17,6 +17,11 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# 64-bit integers (money in minor units, sequence numbers); SQLite's INTEGER is 64-bit already and
+# only an INTEGER PRIMARY KEY is its rowid alias.
+BigInt = BigInteger().with_variant(Integer, "sqlite")
 
 
 def utcnow() -> datetime:
@@ -45,7 +50,7 @@ class OutboxRow(_EventColumns, Base):
 
     __tablename__ = "outbox"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
 
 
 class EventLogRow(_EventColumns, Base):
@@ -53,9 +58,7 @@ class EventLogRow(_EventColumns, Base):
 
     __tablename__ = "event_log"
 
-    seq: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
-    )
+    seq: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
     logged_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -66,4 +69,4 @@ class RelayStateRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     epoch: Mapped[str] = mapped_column(String(40))
-    published_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    published_seq: Mapped[int] = mapped_column(BigInt, default=0)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storewire.storage.tables import Base, utcnow
+from storewire.storage.tables import Base, BigInt, utcnow
 
 __all__ = ["ProductRow", "VariantRow"]
 
@@ -39,7 +39,7 @@ class VariantRow(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     sku: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200), default="")
-    price_cents: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(BigInt)
     currency: Mapped[str] = mapped_column(String(3))
     stock: Mapped[int] = mapped_column(Integer)
     low_stock_threshold: Mapped[int] = mapped_column(Integer, default=10)

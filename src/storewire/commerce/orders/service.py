@@ -162,6 +162,9 @@ class OrderService:
         quantities: dict[str, int] = {}
         for line in new.items:
             quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity
+        # Take row locks in one global order (by id), or two orders with the same items listed in
+        # different orders deadlock each other on PostgreSQL. Item positions keep the buyer's order.
+        positions = {variant_id: index for index, variant_id in enumerate(quantities)}
         rows = (
             await session.execute(
                 select(VariantRow, ProductRow)
@@ -180,7 +183,7 @@ class OrderService:
         order_id = new_id("ord")
         items: list[OrderItemRow] = []
         total = 0
-        for position, (variant_id, quantity) in enumerate(quantities.items()):
+        for variant_id, quantity in sorted(quantities.items()):
             # The conditional decrement is the reservation: it cannot oversell under concurrency.
             result = await session.execute(
                 update(VariantRow)
@@ -200,7 +203,7 @@ class OrderService:
             items.append(
                 OrderItemRow(
                     id=new_id("itm"),
-                    position=position,
+                    position=positions[variant_id],
                     product_id=product.id,
                     variant_id=variant_id,
                     name=label,
@@ -208,6 +211,7 @@ class OrderService:
                     unit_price_cents=variant.price_cents,
                 )
             )
+        items.sort(key=lambda item: item.position)
         order = OrderRow(
             id=order_id,
             buyer_id=buyer_id,
@@ -227,7 +231,9 @@ class OrderService:
     ) -> OrderOut:
         """Move an order forward along its flow (steps may be skipped, never reversed)."""
         async with self._db.transaction() as session:
-            order = await session.get(OrderRow, order_id)
+            # The row lock serialises concurrent changes (PostgreSQL; SQLite writers are serial anyway),
+            # so a check-then-write can never move an order backwards.
+            order = await session.get(OrderRow, order_id, with_for_update=True, populate_existing=True)
             if order is None or not can_see(principal, order):
                 raise NotFound(f"order {order_id} not found")
             if not principal.acts_for_seller(order.seller_id):

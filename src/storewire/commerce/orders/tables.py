@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storewire.storage.tables import Base, utcnow
+from storewire.storage.tables import Base, BigInt, utcnow
 
 __all__ = ["IdempotencyKeyRow", "OrderItemRow", "OrderRow"]
 
@@ -19,7 +19,7 @@ class OrderRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     buyer_id: Mapped[str] = mapped_column(ForeignKey("user.id"), index=True)
     seller_id: Mapped[str] = mapped_column(ForeignKey("user.id"), index=True)
-    total_cents: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(BigInt)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))
     payment_status: Mapped[str] = mapped_column(String(16))
@@ -39,7 +39,7 @@ class OrderItemRow(Base):
     variant_id: Mapped[str] = mapped_column(ForeignKey("variant.id"))
     name: Mapped[str] = mapped_column(String(400))
     quantity: Mapped[int] = mapped_column(Integer)
-    unit_price_cents: Mapped[int] = mapped_column(Integer)
+    unit_price_cents: Mapped[int] = mapped_column(BigInt)
 
 
 class IdempotencyKeyRow(Base):
