@@ -44,7 +44,14 @@ def start_server(tmp: Path, **env: str) -> ServerProcess:
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
     )
-    server = ServerProcess(process, f"http://127.0.0.1:{port}", environ["STOREWIRE_JWT_SECRET"], log, tmp)
+    server = ServerProcess(
+        process,
+        f"http://127.0.0.1:{port}",
+        environ["STOREWIRE_JWT_SECRET"],
+        log,
+        tmp,
+        environ["STOREWIRE_DATABASE_URL"],
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

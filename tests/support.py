@@ -25,6 +25,7 @@ class ServerProcess:
     jwt_secret: str
     log: IO[bytes]
     tmp: Path
+    database_url: str
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -202,6 +203,6 @@ async def _user_token(server: ServerProcess, api: Api, role: str, seller_id: str
 def _server_env(server: ServerProcess) -> dict[str, str]:
     return {
         **os.environ,
-        "STOREWIRE_DATABASE_URL": f"sqlite+aiosqlite:///{server.tmp / 'storewire.db'}",
+        "STOREWIRE_DATABASE_URL": server.database_url,
         "STOREWIRE_JWT_SECRET": server.jwt_secret,
     }

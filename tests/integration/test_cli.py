@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 def _storewire(server: ServerProcess, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
-        "STOREWIRE_DATABASE_URL": f"sqlite+aiosqlite:///{server.tmp / 'storewire.db'}",
+        "STOREWIRE_DATABASE_URL": server.database_url,
         "STOREWIRE_JWT_SECRET": server.jwt_secret,
     }
     return subprocess.run(

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException
 
 from storewire.errors import StorewireError
@@ -64,10 +64,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(exc.status_code, code, str(exc.detail), request.url.path)
 
     async def data_error(request: Request, exc: Exception) -> JSONResponse:
-        # The database refused a value the API let through (a NUL byte, a number out of range).
-        logger.info(
-            "database refused a value on %s: %s", request.url.path, type(exc.__cause__ or exc).__name__
-        )
+        # The database refused a value the API let through (a NUL byte, a number out of range):
+        # DataError, or SQLSTATE class 22 ("data exception") where the driver reports no finer type.
+        assert isinstance(exc, DBAPIError)
+        sqlstate = str(getattr(exc.orig, "sqlstate", "") or getattr(exc.orig, "pgcode", "") or "")
+        if not isinstance(exc, DataError) and not sqlstate.startswith("22"):
+            return await unexpected(request, exc)
+        logger.info("database refused a value on %s: %s", request.url.path, type(exc.orig).__name__)
         return problem(422, "invalid_payload", "a value in this request cannot be stored", request.url.path)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -77,5 +80,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StorewireError, storewire_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
-    app.add_exception_handler(DataError, data_error)
+    app.add_exception_handler(DBAPIError, data_error)
     app.add_exception_handler(Exception, unexpected)
