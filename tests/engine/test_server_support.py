@@ -8,7 +8,7 @@ import contextlib
 import os
 import socket
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import uvicorn
@@ -19,6 +19,20 @@ from storewire.engine.types import ASGIApp
 @contextlib.asynccontextmanager
 async def serve(app: ASGIApp, ws: Any = "websockets-sansio", **kwargs: Any) -> AsyncIterator[str]:
     """Run uvicorn with ``app`` (and ``ws`` protocol class) until the block exits; yields the base URL."""
+    async with serve_uvicorn(app, ws, **kwargs) as (url, _, _):
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def serve_uvicorn(
+    app: ASGIApp, ws: Any = "websockets-sansio", **kwargs: Any
+) -> AsyncIterator[tuple[str, uvicorn.Server, asyncio.Future[None]]]:
+    """Like :func:`serve`, also yielding the ``uvicorn.Server`` and its ``serve()`` task.
+
+    Leaving the block shuts uvicorn down (if the test has not already) and waits for it, at most
+    ``exit_timeout`` seconds (keyword argument, default 20).
+    """
+    exit_timeout = kwargs.pop("exit_timeout", 20.0)
     kwargs.setdefault("log_level", "warning")
     config = uvicorn.Config(app=app, host="127.0.0.1", port=0, ws=ws, lifespan="off", **kwargs)
     server = uvicorn.Server(config)
@@ -30,10 +44,17 @@ async def serve(app: ASGIApp, ws: Any = "websockets-sansio", **kwargs: Any) -> A
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", server, task
     finally:
         server.should_exit = True
-        await task
+        await asyncio.wait_for(asyncio.shield(task), exit_timeout)
+
+
+async def wait_until(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    """Poll ``predicate`` every 10 ms until it is true; fail the test after ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
 
 
 def mask_frame(opcode: int, payload: bytes) -> bytes:

@@ -46,6 +46,8 @@ class _AsgiTransport(asyncio.Transport):
         self._closing = False
         self._aborted = False
         self._wake = asyncio.Event()
+        self._reading = asyncio.Event()
+        self._reading.set()
         self._peer = peer
 
     def get_extra_info(self, name: str, default: object = None) -> object:
@@ -80,10 +82,17 @@ class _AsgiTransport(asyncio.Transport):
         self._wake.set()
 
     def pause_reading(self) -> None:
-        pass
+        self._reading.clear()
 
     def resume_reading(self) -> None:
-        pass
+        self._reading.set()
+
+    def is_reading(self) -> bool:
+        return self._reading.is_set()
+
+    async def wait_reading(self) -> None:
+        """Wait until reading is resumed (the session's handlers are saturated meanwhile)."""
+        await self._reading.wait()
 
     async def pump(self, send: Send) -> None:
         """Send queued frames as ASGI messages until closed."""
@@ -132,6 +141,13 @@ async def serve_websocket(engine: EioServer, scope: Scope, receive: Receive, sen
     writer = asyncio.ensure_future(transport.pump(send))
     try:
         while not transport.is_closing():
+            if not transport.is_reading():
+                resumed = asyncio.ensure_future(transport.wait_reading())
+                await asyncio.wait((resumed, writer), return_when=asyncio.FIRST_COMPLETED)
+                if not resumed.done():
+                    resumed.cancel()
+                    break
+                continue
             reader = asyncio.ensure_future(receive())
             await asyncio.wait((reader, writer), return_when=asyncio.FIRST_COMPLETED)
             if not reader.done():
@@ -140,12 +156,24 @@ async def serve_websocket(engine: EioServer, scope: Scope, receive: Receive, sen
             msg = reader.result()
             if msg["type"] == "websocket.disconnect":
                 break
+            if _too_big(msg, engine.max_payload):
+                conn._fail(1009)  # as the engine's own parser: close "message too big"
+                break
             _deliver(conn, msg)
     finally:
         transport.close()
         with contextlib.suppress(Exception):
             await writer
         conn.connection_lost(None)
+
+
+def _too_big(msg: Message, limit: int) -> bool:
+    text = msg.get("text")
+    if text is not None:
+        # UTF-8 takes 1 to 4 bytes per character: encode only when the length alone cannot tell
+        n = len(text)
+        return n > limit or (n * 4 > limit and len(text.encode()) > limit)
+    return len(msg.get("bytes") or b"") > limit
 
 
 def _deliver(conn: WsConn, msg: Message) -> None:

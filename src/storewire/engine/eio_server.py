@@ -29,6 +29,7 @@ from .eio_socket import (
     WEBSOCKET,
     EioSocket,
     new_sid,
+    poll_encode,
     poll_to_frame,
 )
 from .handshake import (
@@ -40,7 +41,7 @@ from .handshake import (
     parse_headers,
 )
 from .timer import Timer, TimerQueue, cancel
-from .ws_frames import text_frame
+from .ws_frames import binary_frame, text_frame
 
 if TYPE_CHECKING:
     from .types import ASGIApp
@@ -49,6 +50,9 @@ if TYPE_CHECKING:
 __all__ = ["ACCEPT_AND_CLOSE", "CLOSED", "POLLING", "UPGRADING", "WEBSOCKET", "EioServer", "EioSocket"]
 
 logger = logging.getLogger(__name__)
+
+CLOSE_LINGER = 5.0
+"""Seconds a closing WebSocket may take to write what is buffered before it is dropped."""
 
 
 class EioServer:
@@ -89,8 +93,10 @@ class EioServer:
         self._pong_q: TimerQueue[EioSocket] = TimerQueue(ping_timeout, self._pong_due)
         self._upgrade_q: TimerQueue[EioSocket] = TimerQueue(upgrade_timeout, self._upgrade_due)
         self._cork_q: TimerQueue[EioSocket] = TimerQueue(CORK_DELAY, lambda sock, _: sock._uncork())
+        self._linger_q: TimerQueue[WsConn] = TimerQueue(CLOSE_LINGER, lambda conn, _: conn.linger_due())
         self._dirty: list[EioSocket] = []
         self._flush_scheduled = False
+        self._shutdown_watch: _ShutdownWatch | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handshake_extra = orjson.dumps(
             {
@@ -139,19 +145,75 @@ class EioServer:
             self._schedule_flush()
         return count
 
+    def broadcast_packets(self, socks: Iterable[EioSocket], packets: Sequence[str | bytes]) -> int:
+        """Queue several Engine.IO packets (``"4..."`` text or raw binary) on every socket, in order.
+
+        Each packet's WebSocket frame and polling encoding are built once; every recipient gets the
+        same objects appended (a binary event: the text packet and its attachments).
+        """
+        frames = [text_frame(p) if isinstance(p, str) else binary_frame(p) for p in packets]
+        n = sum(map(len, frames))
+        polls: list[str] | None = None
+        poll_n = 0
+        dirty = self._dirty
+        count = 0
+        for e in socks:
+            if e.state == WEBSOCKET:
+                e._out.extend(frames)
+                e._out_n += n
+                if not e._dirty:
+                    e._dirty = True
+                    dirty.append(e)
+                count += 1
+            elif e.state != CLOSED:
+                if polls is None:
+                    polls = [poll_encode(p) for p in packets]
+                    poll_n = sum(map(len, polls))
+                assert e._poll is not None
+                e._poll.extend(polls)
+                e._out_n += poll_n
+                if not e._dirty:
+                    e._dirty = True
+                    dirty.append(e)
+                count += 1
+        if dirty and not self._flush_scheduled:
+            self._schedule_flush()
+        return count
+
     async def shutdown(self) -> None:
         """Close every session (reason ``"server shutting down"``) and stop the timers."""
+        self.close_all()
+
+    def close_all(self) -> None:
+        """What :meth:`shutdown` does, synchronously: pending polls are answered with close ``"1"``."""
         for sock in list(self.sessions.values()):
-            sock.close("server shutting down")
+            conn = sock.conn if sock.state == WEBSOCKET else None
+            # a client that is not reading would hold the shutdown until its linger deadline
+            stuck = conn is not None and conn.transport.get_write_buffer_size() > 0
+            sock.close("server shutting down", abort=stuck)
         self._flush()
         for q in (self._ping_q, self._pong_q, self._upgrade_q, self._cork_q):
             q.clear()
+        self._linger_q.fire_all()  # connections still writing their last bytes: drop them now
 
     def asgi(self, other: ASGIApp | None = None) -> ASGIApp:
         """ASGI app for this engine's path (polling; WebSocket as a fallback); the rest goes to ``other``."""
         from .asgi import route
 
         return route([self], other)
+
+    def watch_shutdown(self, connections: set[object]) -> None:
+        """Join uvicorn's ``server_state.connections`` so that its graceful shutdown ends sessions.
+
+        uvicorn asks each open connection to ``shutdown()`` and waits for the set to empty before the
+        lifespan shutdown (where the application shuts the engine down). An HTTP connection with a
+        long-poll pending just finishes its request, which the engine holds up to a ping interval: this
+        entry answers the pending polls at once (close ``"1"``), then leaves the set.
+        """
+        watch = self._shutdown_watch
+        if watch is None or watch.connections is not connections:
+            self._shutdown_watch = watch = _ShutdownWatch(self, connections)
+            connections.add(watch)
 
     # -- session lifecycle (used by the transports) ------------------------------------------------
     def open_session(self, info: RequestInfo, conn: WsConn | None) -> EioSocket:
@@ -255,6 +317,8 @@ class EioServer:
         sock._upgrade_due = None
         sock.conn = conn
         sock.state = WEBSOCKET
+        if sock._paused:
+            conn.hold(True)
         sock._out = [poll_to_frame(p) for p in pending]
         sock._out_n = sum(map(len, sock._out))
         if sock._waiter is not None and not sock._waiter.done():
@@ -274,7 +338,8 @@ class EioServer:
 
     def _pong_due(self, sock: EioSocket, entry: Timer) -> None:
         if sock._pong_due is entry and sock.state != CLOSED:
-            sock.close("ping timeout")
+            # a peer that does not answer is not reading either: drop it, do not wait for a drain
+            sock.close("ping timeout", abort=True)
 
     def _upgrade_due(self, sock: EioSocket, entry: Timer) -> None:
         if sock._upgrade_due is entry and sock.probe is not None:
@@ -339,3 +404,17 @@ class EioServer:
             self._on_close(sock, reason)
         except Exception:
             logger.exception("on_close callback failed")
+
+
+class _ShutdownWatch:
+    """An entry of uvicorn's ``server_state.connections`` standing for the engine's polling sessions."""
+
+    __slots__ = ("connections", "engine")
+
+    def __init__(self, engine: EioServer, connections: set[object]) -> None:
+        self.engine = engine
+        self.connections = connections
+
+    def shutdown(self) -> None:
+        self.connections.discard(self)
+        self.engine.close_all()

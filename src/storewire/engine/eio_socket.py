@@ -68,10 +68,12 @@ class EioSocket:
         "_dirty",
         "_out",
         "_out_n",
+        "_paused",
         "_ping_due",
         "_poll",
         "_pong_due",
         "_posting",
+        "_resumed",
         "_upgrade_due",
         "_waiter",
         "app",
@@ -98,6 +100,8 @@ class EioSocket:
         self._poll: list[str] | None = None if conn is not None else []
         self._waiter: asyncio.Future[None] | None = None
         self._posting = False
+        self._paused = False
+        self._resumed: asyncio.Future[None] | None = None
         self._ping_due: Timer | None = None
         self._pong_due: Timer | None = None
         self._upgrade_due: Timer | None = None
@@ -134,6 +138,43 @@ class EioSocket:
             self._dirty = True
             self.server._mark_dirty(self)
 
+    @property
+    def reading_paused(self) -> bool:
+        """Whether :meth:`pause_reading` holds the client's packets back."""
+        return self._paused
+
+    def pause_reading(self) -> None:
+        """Take no more packets from the client until :meth:`resume_reading`.
+
+        For the layer above when it cannot keep up (too many handlers in flight): the WebSocket stops
+        reading (packets already received wait), a polling POST is answered only once resumed.
+        """
+        if self._paused or self.state == CLOSED:
+            return
+        self._paused = True
+        if self.state == WEBSOCKET:
+            assert self.conn is not None
+            self.conn.hold(True)
+
+    def resume_reading(self) -> None:
+        """Undo :meth:`pause_reading`: packets held back are handed over (which may pause again)."""
+        if not self._paused:
+            return
+        self._paused = False
+        resumed, self._resumed = self._resumed, None
+        if resumed is not None and not resumed.done():
+            resumed.set_result(None)
+        if self.state == WEBSOCKET:
+            assert self.conn is not None
+            self.conn.hold(False)
+
+    async def wait_resumed(self) -> None:
+        """Wait until reading is no longer paused, or the session has ended."""
+        while self._paused and self.state != CLOSED:
+            if self._resumed is None:
+                self._resumed = asyncio.get_running_loop().create_future()
+            await self._resumed
+
     def close(self, reason: str = "forced close", *, final: str = "1", abort: bool = False) -> None:
         """Close the session; a pending poll receives ``final`` (close ``"1"`` or noop ``"6"``)."""
         state = self.state
@@ -161,6 +202,9 @@ class EioSocket:
                 self.probe = None
         self.state = CLOSED
         self._out_n = 0
+        resumed, self._resumed = self._resumed, None
+        if resumed is not None and not resumed.done():
+            resumed.set_result(None)
         cancel(self._ping_due)
         cancel(self._pong_due)
         cancel(self._upgrade_due)

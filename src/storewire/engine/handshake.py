@@ -95,7 +95,12 @@ def check_query(query: Mapping[str, str], transport: str, transports: Sequence[s
 
 
 class Cors:
-    """Origin policy: ``None`` = same-origin only, ``["*"]`` = any origin, else the listed origins."""
+    """Origin policy: ``None`` = same-origin only, ``["*"]`` = any origin, else the listed origins.
+
+    ``credentials`` applies to listed origins only: the wildcard answers a literal ``*`` without
+    ``Access-Control-Allow-Credentials`` (reflecting any origin with credentials would let every site
+    make credentialed requests; browsers refuse credentials with ``*``, as the CORS spec intends).
+    """
 
     __slots__ = ("_any", "_credentials", "_origins")
 
@@ -117,7 +122,7 @@ class Cors:
         """CORS response headers for an allowed request (none without ``Origin``)."""
         if not origin:
             return []
-        if self._any and not self._credentials:
+        if self._any:
             return [(b"access-control-allow-origin", b"*")]
         out = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
         if self._credentials:

@@ -41,8 +41,25 @@ async def _error(send: Send, status: int, code: int, cors: _Headers) -> None:
     await _respond(send, status, error_body(code), [_JSON, *cors])
 
 
+def _server_connections(receive: Receive) -> set[object] | None:
+    """uvicorn's ``server_state.connections``, reached from the request's ``receive`` (None elsewhere).
+
+    ``receive`` is a bound method of uvicorn's request cycle, whose transport's protocol holds the
+    server state: not public API, like the ``ws`` hook (pyproject pins uvicorn's range).
+    """
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    get_protocol = getattr(transport, "get_protocol", None)
+    if get_protocol is None:
+        return None
+    connections = getattr(getattr(get_protocol(), "server_state", None), "connections", None)
+    return connections if isinstance(connections, set) else None
+
+
 async def handle_http(engine: EioServer, scope: Scope, receive: Receive, send: Send) -> None:
     """Serve one polling request for ``engine``."""
+    connections = _server_connections(receive)
+    if connections is not None:
+        engine.watch_shutdown(connections)
     raw = scope.get("headers") or []
     # X-Forwarded-For: the ASGI server's proxy-headers middleware already resolved scope["client"]
     origin = host = acrh = None
@@ -169,6 +186,8 @@ async def _post(engine: EioServer, sock: EioSocket, receive: Receive, send: Send
         await _error(send, 400, BAD_REQUEST, cors)
         return
     for pkt in packets:
+        if sock._paused:  # the application is saturated: the answer (and the next POST) waits
+            await sock.wait_resumed()
         if sock.state == CLOSED:
             break
         engine.on_packet(sock, pkt)

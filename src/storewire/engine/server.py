@@ -2,7 +2,8 @@
 
 ``emit`` encodes the event once (orjson), builds its WebSocket frame once and hands the same bytes
 to every recipient (``EioServer.broadcast``); sockets are flushed once per loop tick. Handlers are
-coroutines run in tasks; an exception in one is logged and never reaches the connection.
+coroutines run in tasks; an exception in one is logged and never reaches the connection. A client
+with ``MAX_HANDLERS`` event handlers in flight is not read from until half of them have finished.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from .ws_frames import text_frame
 __all__ = ["ConnectHandler", "DisconnectHandler", "EventHandler", "Server"]
 
 logger = logging.getLogger(__name__)
+
+MAX_HANDLERS = 128
+"""Event handlers one client may have in flight; above it the engine stops reading from the client."""
 
 
 class Server:
@@ -116,12 +120,10 @@ class Server:
             return 0
         try:
             payload = b"4" + encode_event_bytes(event, args, nsp)
-        except TypeError:  # binary attachments: several frames per packet, the slow path
+        except TypeError:  # binary attachments: several packets per event, each still encoded once
             parts = encode(SioPacket(SioType.EVENT, nsp, [event, *args]))
-            for e in socks:
-                for part in parts:
-                    e.push("4" + part if isinstance(part, str) else part)
-            return len(socks)
+            packets = ["4" + part if isinstance(part, str) else part for part in parts]
+            return self.engine.broadcast_packets(socks, packets)
         return self.engine.broadcast(socks, text_frame(payload), payload)
 
     def emit_to(self, sid: str, event: str, *args: Any, nsp: str = "/") -> bool:
@@ -247,7 +249,7 @@ class Server:
 
     def _connect_due(self, client: Client, entry: Timer) -> None:
         if client.connect_due is entry and not client.sockets:
-            client.eio.close("connect timeout")
+            client.eio.close("connect timeout", abort=True)
 
     def _eio_close(self, eio: EioSocket, reason: str) -> None:
         client: Client | None = eio.app
@@ -378,6 +380,10 @@ class Server:
         if handler is None:
             return
         data = packet.data
+        client = sock.client
+        client.handlers += 1
+        if client.handlers >= MAX_HANDLERS:
+            client.eio.pause_reading()  # released by _run_event as handlers finish
         self._spawn(self._run_event(handler, sock, str(data[0]), data[1:], packet.id))
 
     async def _run_event(
@@ -388,6 +394,11 @@ class Server:
         except Exception:
             logger.exception("event handler failed", extra={"event": event, "nsp": sock.nsp})
             result = None
+        finally:
+            client = sock.client
+            client.handlers -= 1
+            if client.handlers <= MAX_HANDLERS // 2 and client.eio.reading_paused:
+                client.eio.resume_reading()
         if ack_id is None or not sock.connected:
             return
         if result is None:
@@ -396,7 +407,14 @@ class Server:
             ack_args = list(result)
         else:
             ack_args = [result]
-        self._send(sock, SioPacket(SioType.ACK, sock.nsp, ack_args, ack_id))
+        try:
+            self._send(sock, SioPacket(SioType.ACK, sock.nsp, ack_args, ack_id))
+        except Exception:  # a value JSON cannot carry (a set, a datetime, nesting too deep...)
+            logger.exception(
+                "event handler returned an ack value that cannot be encoded",
+                extra={"event": event, "nsp": sock.nsp},
+            )
+            self._send(sock, SioPacket(SioType.ACK, sock.nsp, [], ack_id))
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)

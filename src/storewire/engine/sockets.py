@@ -110,10 +110,11 @@ class Socket:
 class Client:
     """Socket.IO state of one Engine.IO session: its packet decoder and its sockets by namespace."""
 
-    __slots__ = ("connect_due", "decoder", "eio", "sockets")
+    __slots__ = ("connect_due", "decoder", "eio", "handlers", "sockets")
 
     def __init__(self, eio: EioSocket) -> None:
         self.eio = eio
         self.decoder: Decoder | None = None
         self.sockets: dict[str, Socket] = {}
         self.connect_due: Timer | None = None
+        self.handlers = 0  # event handlers in flight

@@ -86,6 +86,24 @@ class TimerQueue(Generic[T]):
         if queue and self._handle is None:
             self._handle = loop.call_at(queue[0][0], self._run)
 
+    def fire_all(self) -> None:
+        """Run every pending entry's callback now (used at shutdown), in deadline order."""
+        queue = self._queue
+        callback = self._callback
+        while queue:
+            entry = queue.popleft()
+            obj = entry[1]
+            if obj is None:
+                continue
+            entry[1] = None
+            try:
+                callback(obj, entry)
+            except Exception:  # pragma: no cover - callbacks must not break the shared timer
+                logger.exception("timer callback failed")
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
     def clear(self) -> None:
         """Drop every pending entry (used at shutdown)."""
         for entry in self._queue:

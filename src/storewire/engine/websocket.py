@@ -9,6 +9,8 @@ frames and the probe answer are written directly.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +18,17 @@ from .eio_packets import decode_ws
 from .eio_socket import ACCEPT_AND_CLOSE
 from .errors import ProtocolError, WsProtocolError
 from .handshake import FORBIDDEN, TrustedProxies, error_body, forwarded_client, parse_headers
-from .ws_frames import FrameParser, WsClose, WsMessage, WsPing, accept_key, close_frame, pong_frame
+from .timer import Timer, cancel
+from .ws_frames import (
+    FrameParser,
+    WsClose,
+    WsEvent,
+    WsMessage,
+    WsPing,
+    accept_key,
+    close_frame,
+    pong_frame,
+)
 
 if TYPE_CHECKING:
     from .eio_server import EioServer
@@ -34,7 +46,20 @@ _REASONS = {400: b"Bad Request", 403: b"Forbidden"}
 class WsConn(asyncio.Protocol):
     """A WebSocket served by the engine; ``sock`` is its Engine.IO session (active or being probed)."""
 
-    __slots__ = ("_buf", "connections", "engine", "parser", "sock", "state", "transport", "trusted")
+    __slots__ = (
+        "_backlog",
+        "_buf",
+        "_held",
+        "_linger",
+        "_write_paused",
+        "connections",
+        "engine",
+        "parser",
+        "sock",
+        "state",
+        "transport",
+        "trusted",
+    )
 
     def __init__(
         self,
@@ -50,12 +75,16 @@ class WsConn(asyncio.Protocol):
         self.parser: FrameParser | None = None
         self.state = _HANDSHAKE
         self._buf = b""
+        self._linger: Timer | None = None
+        self._held = False  # reading paused by the session (its handlers are saturated)
+        self._write_paused = False  # reading paused because writes are blocked
+        self._backlog: list[WsEvent] | None = None  # parsed while held, handled on release
 
     # -- asyncio.Protocol --------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # Registered in ``connections`` (uvicorn's shutdown list) only once the handshake succeeded:
+        # a rejected request must leave nothing behind, whoever receives its connection_lost.
         self.transport = transport  # type: ignore[assignment]
-        if self.connections is not None:
-            self.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
         if self.state == _OPEN:
@@ -64,19 +93,10 @@ class WsConn(asyncio.Protocol):
             except WsProtocolError as exc:
                 self._fail(exc.close_code)
                 return
-            try:
-                for ev in events:
-                    if self.state != _OPEN:
-                        return
-                    if isinstance(ev, WsMessage):
-                        self.message_received(ev.data)
-                    elif isinstance(ev, WsPing):
-                        self.transport.write(pong_frame(ev.data))
-                    elif isinstance(ev, WsClose):
-                        self._peer_closed(ev.code)
-            except Exception:  # a bug must cost this connection only, never the loop or the process
-                logger.exception("failed to handle a WebSocket message")
-                self._fail(1011)
+            if self._backlog is not None:
+                self._backlog.extend(events)
+            else:
+                self._dispatch(events)
             return
         if self.state == _HANDSHAKE:
             buf = self._buf + data
@@ -90,11 +110,47 @@ class WsConn(asyncio.Protocol):
             self._buf = b""
             self._handshake(buf[:end], buf[end + 4 :])
 
+    def _dispatch(self, events: list[WsEvent]) -> None:
+        try:
+            for i, ev in enumerate(events):
+                if self.state != _OPEN:
+                    return
+                if self._held:  # the rest waits until the session takes packets again
+                    self._backlog = events[i:]
+                    return
+                if isinstance(ev, WsMessage):
+                    self.message_received(ev.data)
+                elif isinstance(ev, WsPing):
+                    self.transport.write(pong_frame(ev.data))
+                elif isinstance(ev, WsClose):
+                    self._peer_closed(ev.code)
+        except Exception:  # a bug must cost this connection only, never the loop or the process
+            logger.exception("failed to handle a WebSocket message")
+            self._fail(1011)
+
+    def hold(self, held: bool) -> None:
+        """Stop (``True``) or resume handing packets to the session; reading from the peer follows."""
+        if held:
+            self._held = True
+            if not self.transport.is_closing():
+                self.transport.pause_reading()
+            return
+        if not self._held:
+            return
+        self._held = False
+        backlog, self._backlog = self._backlog, None
+        if backlog:
+            self._dispatch(backlog)
+        if not self._held and not self._write_paused and not self.transport.is_closing():
+            self.transport.resume_reading()
+
     def eof_received(self) -> bool | None:
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state = _CLOSED
+        cancel(self._linger)
+        self._linger = None
         if self.connections is not None:
             self.connections.discard(self)
         sock = self.sock
@@ -106,18 +162,23 @@ class WsConn(asyncio.Protocol):
             self.engine.probe_lost(sock, self)
 
     def pause_writing(self) -> None:
+        self._write_paused = True
         self.transport.pause_reading()
 
     def resume_writing(self) -> None:
-        if not self.transport.is_closing():
+        self._write_paused = False
+        if not self._held and not self.transport.is_closing():
             self.transport.resume_reading()
 
     # -- uvicorn server_state.connections protocol ---------------------------------------------------
     def shutdown(self) -> None:
         """Called by uvicorn on shutdown: close the session (reason ``"server shutting down"``)."""
         sock = self.sock
+        stuck = self.transport.get_write_buffer_size() > 0  # a client not reading: do not wait for it
         if sock is not None and sock.conn is self:
-            sock.close("server shutting down")
+            sock.close("server shutting down", abort=stuck)
+        elif stuck:
+            self.abort()
         else:
             self.close(1001)
 
@@ -145,18 +206,32 @@ class WsConn(asyncio.Protocol):
             self.engine.on_probe_packet(sock, self, pkt)
 
     def close(self, code: int = 1000) -> None:
-        """Send a close frame and close the transport (buffered data is still written)."""
+        """Send a close frame and close the transport.
+
+        Buffered data is still written, for at most ``CLOSE_LINGER`` seconds: a client that stopped
+        reading would otherwise hold the connection, its buffer and its shutdown slot forever.
+        """
         if self.state == _CLOSED:
             return
-        if self.state == _OPEN and not self.transport.is_closing():
-            self.transport.write(close_frame(code))
+        transport = self.transport
+        if self.state == _OPEN and not transport.is_closing():
+            transport.write(close_frame(code))
         self.state = _CLOSED
-        self.transport.close()
+        transport.close()
+        if transport.get_write_buffer_size() > 0 and self._linger is None:
+            self._linger = self.engine._linger_q.add(self)
 
     def abort(self) -> None:
-        if self.state != _CLOSED:
-            self.state = _CLOSED
-            self.transport.abort()
+        """Drop the connection at once, discarding whatever is still buffered."""
+        cancel(self._linger)
+        self._linger = None
+        self.state = _CLOSED
+        self.transport.abort()
+
+    def linger_due(self) -> None:
+        """The close deadline passed with data still unsent: drop the connection."""
+        self._linger = None
+        self.transport.abort()
 
     def _fail(self, code: int) -> None:
         sock = self.sock
@@ -186,6 +261,23 @@ class WsConn(asyncio.Protocol):
         self.transport.close()
 
     def _handshake(self, head: bytes, rest: bytes) -> None:
+        try:
+            self._do_handshake(head, rest)
+        except Exception:  # a bug must cost this request only and leave no session behind
+            logger.exception("WebSocket handshake failed")
+            sock = self.sock
+            if self.state == _HANDSHAKE:
+                self.sock = None
+                if sock is not None:
+                    if sock.conn is self:
+                        sock.close("transport error", abort=True)
+                    else:
+                        self.engine.probe_lost(sock, self)
+                self._reject(400, b"")
+            elif self.state == _OPEN:
+                self._fail(1011)
+
+    def _do_handshake(self, head: bytes, rest: bytes) -> None:
         line, _, raw_headers = head.partition(b"\r\n")
         parts = line.split(b" ")
         headers = parse_headers(raw_headers)
@@ -194,7 +286,7 @@ class WsConn(asyncio.Protocol):
             or parts[0] != b"GET"
             or "websocket" not in headers.get("upgrade", "").lower()
             or headers.get("sec-websocket-version") != "13"
-            or not headers.get("sec-websocket-key")
+            or not _valid_key(headers.get("sec-websocket-key"))
         ):
             self._reject(400, b"")
             return
@@ -218,8 +310,20 @@ class WsConn(asyncio.Protocol):
             self.transport.write(response)
         self.parser = FrameParser(self.engine.max_payload)
         self.state = _OPEN
+        if self.connections is not None:
+            self.connections.add(self)
         if err == ACCEPT_AND_CLOSE:
             self.close(1000)
             return
         if rest:
             self.data_received(rest)
+
+
+def _valid_key(key: str | None) -> bool:
+    """RFC 6455 4.2.1: ``Sec-WebSocket-Key`` is the base64 encoding of 16 bytes."""
+    if not key:
+        return False
+    try:
+        return len(base64.b64decode(key.encode("latin-1"), validate=True)) == 16
+    except (binascii.Error, ValueError):
+        return False

@@ -10,7 +10,9 @@ reassembled) and control frames (which may come between fragments). It raises
 frame, reserved bits or opcodes, a fragmented or oversized (> 125 bytes) control frame, a
 continuation with nothing to continue or a new message in the middle of a fragmented one, or a
 malformed close frame; 1007 for a text message or close reason that is not UTF-8; 1009 for a
-message above ``max_message_size``, detected from the frame header, before the payload is buffered.
+message above ``max_message_size``, detected from the frame header, before the payload is buffered,
+or split into more than ``MAX_FRAGMENTS`` frames (fragments are joined into one ``bytearray`` as they
+come, so tiny or empty fragments cost their bytes only, yet each one costs parsing work).
 No extension is negotiated, so RSV bits are never allowed. After a close frame the parser ignores
 whatever follows.
 """
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from .errors import WsProtocolError
 
 __all__ = [
+    "MAX_FRAGMENTS",
     "OP_BINARY",
     "OP_CLOSE",
     "OP_CONT",
@@ -54,6 +57,8 @@ OP_PONG = 0xA
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _MAX_CONTROL = 125
+MAX_FRAGMENTS = 1024
+"""Frames one fragmented message may span (browsers and common clients send far fewer)."""
 
 
 @dataclass(slots=True)
@@ -144,14 +149,14 @@ def _valid_close_code(code: int) -> bool:
 class FrameParser:
     """Incremental parser of the frames a client sends (masked, per RFC 6455 5.3)."""
 
-    __slots__ = ("_buf", "_closed", "_error", "_fragments", "_fragments_size", "_max", "_message_op")
+    __slots__ = ("_buf", "_closed", "_error", "_fragments", "_fragments_count", "_max", "_message_op")
 
     def __init__(self, max_message_size: int) -> None:
         self._max = max_message_size
         self._buf = bytearray()
         self._message_op = 0  # opcode of the fragmented message in progress, 0 if none
-        self._fragments: list[bytes] = []
-        self._fragments_size = 0
+        self._fragments = bytearray()
+        self._fragments_count = 0
         self._closed = False
         self._error: WsProtocolError | None = None
 
@@ -215,8 +220,10 @@ class FrameParser:
                             raise WsProtocolError(1002, "continuation frame with nothing to continue")
                     elif self._message_op:
                         raise WsProtocolError(1002, "new message inside a fragmented message")
-                    if self._fragments_size + length > self._max:
+                    if len(self._fragments) + length > self._max:
                         raise WsProtocolError(1009, "message too big")
+                    if not fin and self._fragments_count >= MAX_FRAGMENTS:
+                        raise WsProtocolError(1009, "message split into too many fragments")
                 start = pos + head + 4
                 stop = start + length
                 if stop > end:
@@ -238,19 +245,19 @@ class FrameParser:
                 else:
                     if opcode:
                         self._message_op = opcode
-                    self._fragments.append(payload)
-                    self._fragments_size += length
+                    self._fragments += payload
+                    self._fragments_count += 1
                     if fin:
-                        whole = b"".join(self._fragments)
+                        whole = bytes(self._fragments)
                         op = self._message_op
                         self._message_op = 0
-                        self._fragments = []
-                        self._fragments_size = 0
+                        self._fragments = bytearray()
+                        self._fragments_count = 0
                         events.append(WsMessage(_text(whole) if op == OP_TEXT else whole))
         except WsProtocolError as exc:
             self._error = exc
             self._buf = bytearray()
-            self._fragments = []
+            self._fragments = bytearray()
             raise
         if buf is data:
             if pos < end:
