@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -69,9 +70,20 @@ class TimerQueue(Generic[T]):
         self._handle = None
         loop = self._loop
         assert loop is not None
-        queue = self._queue
         # asyncio itself fires handles up to one clock resolution early; match it.
-        now = loop.time() + getattr(loop, "_clock_resolution", 0.0)
+        self._fire_until(loop.time() + getattr(loop, "_clock_resolution", 0.0))
+        if self._queue and self._handle is None:
+            self._handle = loop.call_at(self._queue[0][0], self._run)
+
+    def fire_all(self) -> None:
+        """Run every pending entry's callback now (used at shutdown), in deadline order."""
+        self._fire_until(math.inf)
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _fire_until(self, now: float) -> None:
+        queue = self._queue
         callback = self._callback
         while queue and queue[0][0] <= now:
             entry = queue.popleft()
@@ -83,26 +95,6 @@ class TimerQueue(Generic[T]):
                 callback(obj, entry)
             except Exception:  # pragma: no cover - callbacks must not break the shared timer
                 logger.exception("timer callback failed")
-        if queue and self._handle is None:
-            self._handle = loop.call_at(queue[0][0], self._run)
-
-    def fire_all(self) -> None:
-        """Run every pending entry's callback now (used at shutdown), in deadline order."""
-        queue = self._queue
-        callback = self._callback
-        while queue:
-            entry = queue.popleft()
-            obj = entry[1]
-            if obj is None:
-                continue
-            entry[1] = None
-            try:
-                callback(obj, entry)
-            except Exception:  # pragma: no cover - callbacks must not break the shared timer
-                logger.exception("timer callback failed")
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
 
     def clear(self) -> None:
         """Drop every pending entry (used at shutdown)."""
