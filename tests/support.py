@@ -28,14 +28,22 @@ class ServerProcess:
     database_url: str
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
         self.log.close()
+
+
+def terminate(process: subprocess.Popen[bytes], timeout: float = 10) -> bool:
+    """SIGTERM and wait; SIGKILL when it has not exited in ``timeout``. True if it exited by itself."""
+    if process.poll() is not None:
+        return True
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return False
+    return True
 
 
 @dataclass

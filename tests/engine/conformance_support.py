@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from tests.support import terminate
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -58,14 +58,8 @@ class ConformanceApp:
 
     def stop(self) -> int:
         """SIGTERM, then the exit status (the process must exit on its own, promptly)."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                raise AssertionError("the conformance app did not exit within 10 s of SIGTERM") from None
+        if not terminate(self.process):
+            raise AssertionError("the conformance app did not exit within 10 s of SIGTERM")
         return self.process.returncode
 
 
