@@ -503,6 +503,58 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     )
 
 
+# (header, result key, digits, ratio to Node); a key of None is computed by ``_cell``.
+Column = tuple[str, str | None, int, bool]
+FANOUT_COLUMNS: list[Column] = [
+    ("n events", "events", 0, False),
+    ("deliveries/s", "deliveries_per_s", 0, True),
+    ("CPU µs/delivery", "cpu_us_per_delivery", 3, True),
+    ("burst p50 ms", "lat_p50_ms", 1, True),
+    ("burst p99 ms", "lat_p99_ms", 1, True),
+    ("1-event p50 ms", "one_p50_ms", 2, True),
+    ("1-event p99 ms", "one_p99_ms", 2, True),
+    ("peak RSS MB", "peak_rss_mb", 1, True),
+    ("lost", "lost", 0, False),
+    ("server CPU %", "server_cpu_pct", 1, False),
+    ("loadgen CPU %", "loadgen_cpu_pct", 1, False),
+]
+CAPACITY_COLUMNS: list[Column] = [
+    ("KB/conn", "kb_per_conn", 2, True),
+    ("connects/s", "connects_per_s", 0, True),
+    ("CPU µs/conn", "cpu_us_per_conn", 1, True),
+    ("RSS idle -> after MB", None, 1, False),
+    ("handshake p99 ms", "handshake_p99_ms", 1, False),
+    ("loadgen CPU %", "loadgen_cpu_pct", 1, False),
+    ("failed", "failed", 0, False),
+]
+# The column that carries a run's error note, if it had one.
+NOTE_KEYS = {"lost", "failed"}
+
+
+def _cell(r: Result, ref: dict[str, Any], column: Column) -> str:
+    _, key, digits, with_ratio = column
+    d = r.data
+    if key is None:  # the RSS before -> after pair
+        return f"{fmt_num(d.get('rss_idle_mb'), digits)} -> {fmt_num(d.get('rss_after_mb'), digits)}"
+    text = fmt_num(d.get(key), digits)
+    if with_ratio:
+        text += ratio(d.get(key), ref.get(key))
+    if key in NOTE_KEYS and r.error:
+        text += f" ({r.error})"
+    return text
+
+
+def _section(title: str, rows: list[Result], columns: list[Column]) -> list[str]:
+    ref = next((r.data for r in rows if r.server == REFERENCE and r.ok), {})
+    body = []
+    for r in rows:
+        if r.ok:
+            body.append([r.server, *(_cell(r, ref, column) for column in columns)])
+        else:
+            body.append([r.server, "FAILED: " + r.error, *[""] * (len(columns) - 1)])
+    return [title, "", table(["server", *(column[0] for column in columns)], body), ""]
+
+
 def render(results: list[Result], meta: dict[str, Any]) -> str:
     out = [
         f"# storewire bench — {meta['when']}",
@@ -515,96 +567,15 @@ def render(results: list[Result], meta: dict[str, Any]) -> str:
     ]
     fan = [r for r in results if r.scenario == "fanout"]
     for clients in sorted({r.size for r in fan}):
-        rows = [r for r in fan if r.size == clients]
-        ref = next((r.data for r in rows if r.server == REFERENCE and r.ok), {})
-        out.append(f"## Fan-out: room of {clients:,} WebSocket clients, {meta['size']}-byte events")
-        out.append("")
-        body = []
-        for r in rows:
-            d = r.data
-            if not r.ok:
-                body.append([r.server, "FAILED: " + r.error, *[""] * 10])
-                continue
-            body.append(
-                [
-                    r.server,
-                    fmt_num(d.get("events")),
-                    fmt_num(d.get("deliveries_per_s"))
-                    + ratio(d.get("deliveries_per_s"), ref.get("deliveries_per_s")),
-                    fmt_num(d.get("cpu_us_per_delivery"), 3)
-                    + ratio(d.get("cpu_us_per_delivery"), ref.get("cpu_us_per_delivery")),
-                    fmt_num(d.get("lat_p50_ms"), 1) + ratio(d.get("lat_p50_ms"), ref.get("lat_p50_ms")),
-                    fmt_num(d.get("lat_p99_ms"), 1) + ratio(d.get("lat_p99_ms"), ref.get("lat_p99_ms")),
-                    fmt_num(d.get("one_p50_ms"), 2) + ratio(d.get("one_p50_ms"), ref.get("one_p50_ms")),
-                    fmt_num(d.get("one_p99_ms"), 2) + ratio(d.get("one_p99_ms"), ref.get("one_p99_ms")),
-                    fmt_num(d.get("peak_rss_mb"), 1) + ratio(d.get("peak_rss_mb"), ref.get("peak_rss_mb")),
-                    fmt_num(d.get("lost")) + (f" ({r.error})" if r.error else ""),
-                    fmt_num(d.get("server_cpu_pct"), 1),
-                    fmt_num(d.get("loadgen_cpu_pct"), 1),
-                ]
-            )
-        out.append(
-            table(
-                [
-                    "server",
-                    "n events",
-                    "deliveries/s",
-                    "CPU µs/delivery",
-                    "burst p50 ms",
-                    "burst p99 ms",
-                    "1-event p50 ms",
-                    "1-event p99 ms",
-                    "peak RSS MB",
-                    "lost",
-                    "server CPU %",
-                    "loadgen CPU %",
-                ],
-                body,
-            )
-        )
-        out.append("")
+        title = f"## Fan-out: room of {clients:,} WebSocket clients, {meta['size']}-byte events"
+        out += _section(title, [r for r in fan if r.size == clients], FANOUT_COLUMNS)
     cap = [r for r in results if r.scenario == "capacity"]
     for k in sorted({r.size for r in cap}):
-        rows = [r for r in cap if r.size == k]
-        ref = next((r.data for r in rows if r.server == REFERENCE and r.ok), {})
-        out.append(f"## Capacity: {k:,} idle WebSocket connections")
-        out.append("")
-        body = []
-        for r in rows:
-            d = r.data
-            if not r.ok:
-                body.append([r.server, "FAILED: " + r.error, *[""] * 6])
-                continue
-            body.append(
-                [
-                    r.server,
-                    fmt_num(d.get("kb_per_conn"), 2) + ratio(d.get("kb_per_conn"), ref.get("kb_per_conn")),
-                    fmt_num(d.get("connects_per_s"))
-                    + ratio(d.get("connects_per_s"), ref.get("connects_per_s")),
-                    fmt_num(d.get("cpu_us_per_conn"), 1)
-                    + ratio(d.get("cpu_us_per_conn"), ref.get("cpu_us_per_conn")),
-                    f"{fmt_num(d.get('rss_idle_mb'), 1)} -> {fmt_num(d.get('rss_after_mb'), 1)}",
-                    fmt_num(d.get("handshake_p99_ms"), 1),
-                    fmt_num(d.get("loadgen_cpu_pct"), 1),
-                    fmt_num(d.get("failed")) + (f" ({r.error})" if r.error else ""),
-                ]
-            )
-        out.append(
-            table(
-                [
-                    "server",
-                    "KB/conn",
-                    "connects/s",
-                    "CPU µs/conn",
-                    "RSS idle -> after MB",
-                    "handshake p99 ms",
-                    "loadgen CPU %",
-                    "failed",
-                ],
-                body,
-            )
+        out += _section(
+            f"## Capacity: {k:,} idle WebSocket connections",
+            [r for r in cap if r.size == k],
+            CAPACITY_COLUMNS,
         )
-        out.append("")
     out.append("Load average per scenario (1/5/15 min, start -> end):")
     out.append("")
     for r in results:
