@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,10 +131,10 @@ class Recorder(Broker):
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> Iterator[Database]:
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'log.db'}")
     await database.upgrade()
-    yield database  # type: ignore[misc]
+    yield database
     await database.dispose()
 
 
