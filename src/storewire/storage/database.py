@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -52,11 +54,23 @@ class Database:
             write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(write_engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Writers of this process queue here, in FIFO order, rather
+        # than in SQLite's busy handler, which sleeps in growing steps (milliseconds each) while the
+        # lock is held: that sleeping was most of a REST mutation's latency. Other processes sharing
+        # the file still meet busy_timeout.
+        self._writer = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session in one write transaction: committed on success, rolled back on any error."""
-        async with self._write_sessions() as session, session.begin():
+        """A session in one write transaction: committed on success, rolled back on any error.
+
+        Write transactions must not nest (on SQLite they queue on one lock).
+        """
+        async with (
+            self._writer or contextlib.nullcontext(),
+            self._write_sessions() as session,
+            session.begin(),
+        ):
             yield session
 
     @asynccontextmanager
