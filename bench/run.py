@@ -351,19 +351,55 @@ class Result:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+class Scenario:
+    """One scenario's server, memory sampler and load generator, always torn down.
+
+    An exception inside the ``with`` block is reported in the result, not raised: one failed
+    scenario must not end the run.
+    """
+
+    def __init__(self, res: Result, name: str, cmd: str, label: str) -> None:
+        self.res = res
+        self.srv = Server(name, cmd, label)
+        self.lg: Loadgen | None = None
+        self.sampler: RssSampler | None = None
+
+    def __enter__(self) -> Scenario:
+        return self
+
+    def sample(self) -> None:
+        self.sampler = RssSampler(self.srv.pids)
+        self.sampler.start()
+
+    def peak_kb(self) -> int:
+        assert self.sampler is not None
+        peak = max(self.sampler.stop(), self.srv.hwm_kb())
+        self.sampler = None
+        return peak
+
+    def __exit__(self, _type: Any, exc: BaseException | None, _tb: Any) -> bool:
+        if isinstance(exc, Exception):
+            text = str(exc).strip()
+            self.res.ok, self.res.error = False, text.splitlines()[0][:300] if text else repr(exc)
+            self.res.data["log"] = str(self.srv.log_path.relative_to(ROOT))
+        if self.sampler is not None:
+            self.sampler.stop()
+        if self.lg is not None:
+            self.lg.close()
+        self.srv.stop()
+        return isinstance(exc, Exception)
+
+
 def run_fanout(
     name: str, cmd: str, clients: int, size: int, duration: float, max_events: int, pyspy: bool = False
 ) -> Result:
     res = Result(name, "fanout", clients)
-    srv = Server(name, cmd, f"fanout-{clients}")
-    lg: Loadgen | None = None
-    sampler: RssSampler | None = None
-    try:
+    with Scenario(res, name, cmd, f"fanout-{clients}") as run:
+        srv = run.srv
         srv.start()
-        sampler = RssSampler(srv.pids)
-        sampler.start()
+        run.sample()
         load0 = loadavg()
-        lg = Loadgen(
+        lg = run.lg = Loadgen(
             [
                 "--port",
                 str(srv.port),
@@ -395,8 +431,7 @@ def run_fanout(
         if not srv.alive():
             raise RuntimeError("server exited during the run")
         probe = lg.expect("probe", 60)
-        peak = max(sampler.stop(), srv.hwm_kb())
-        sampler = None
+        peak = run.peak_kb()
         cpu = cpu1 - cpu0
         received = int(out["received"])
         res.data = {
@@ -414,33 +449,21 @@ def run_fanout(
         }
         if out["lost"] or out["duplicates"] or out["order_errors"]:
             res.error = f"lost {out['lost']}, dup {out['duplicates']}, order errors {out['order_errors']}"
-    except Exception as e:  # a failed scenario is reported, not fatal
-        res.ok, res.error = False, str(e).strip().splitlines()[0][:300] if str(e).strip() else repr(e)
-        res.data["log"] = str(srv.log_path.relative_to(ROOT))
-    finally:
-        if sampler is not None:
-            sampler.stop()
-        if lg is not None:
-            lg.close()
-        srv.stop()
     return res
 
 
 def run_capacity(name: str, cmd: str, k: int, pyspy: bool = False) -> Result:
     res = Result(name, "capacity", k)
-    srv = Server(name, cmd, f"capacity-{k}")
-    lg: Loadgen | None = None
-    sampler: RssSampler | None = None
-    try:
+    with Scenario(res, name, cmd, f"capacity-{k}") as run:
+        srv = run.srv
         srv.start()
         time.sleep(0.5)
         rss_idle = srv.rss_kb()
-        sampler = RssSampler(srv.pids)
-        sampler.start()
+        run.sample()
         load0 = loadavg()
         prof = Profiler(srv.proc.pid, f"{name}-capacity-{k}") if pyspy and "python" in cmd else None
         cpu0 = srv.cpu()
-        lg = Loadgen(["--port", str(srv.port), "capacity", "--clients", str(k)])
+        lg = run.lg = Loadgen(["--port", str(srv.port), "capacity", "--clients", str(k)])
         ready = lg.expect("ready", 180)
         cpu1 = srv.cpu()
         if prof is not None:
@@ -449,8 +472,7 @@ def run_capacity(name: str, cmd: str, k: int, pyspy: bool = False) -> Result:
         rss_after = srv.rss_kb()
         if not srv.alive():
             raise RuntimeError("server exited during the run")
-        peak = max(sampler.stop(), srv.hwm_kb())
-        sampler = None
+        peak = run.peak_kb()
         conns = int(ready["connected"])
         res.data = {
             **ready,
@@ -464,15 +486,6 @@ def run_capacity(name: str, cmd: str, k: int, pyspy: bool = False) -> Result:
         }
         if ready["failed"]:
             res.error = f"{ready['failed']} failed: {ready['failReasons']}"
-    except Exception as e:
-        res.ok, res.error = False, str(e).strip().splitlines()[0][:300] if str(e).strip() else repr(e)
-        res.data["log"] = str(srv.log_path.relative_to(ROOT))
-    finally:
-        if sampler is not None:
-            sampler.stop()
-        if lg is not None:
-            lg.close()
-        srv.stop()
     return res
 
 

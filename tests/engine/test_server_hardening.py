@@ -155,19 +155,11 @@ def _fragment(opcode: int, payload: bytes, fin: bool) -> bytes:
 
 async def _close_code(ws: RawWs) -> int | None:
     """Read until the server's close frame; its status code (None if the connection just ended)."""
-    while True:
-        try:
-            b0, b1 = await ws.reader.readexactly(2)
-        except asyncio.IncompleteReadError:
-            return None
-        n = b1 & 0x7F
-        if n == 126:
-            n = int.from_bytes(await ws.reader.readexactly(2), "big")
-        elif n == 127:
-            n = int.from_bytes(await ws.reader.readexactly(8), "big")
-        payload = await ws.reader.readexactly(n)
-        if b0 & 0x0F == 8:
+    while (frame := await ws.read_frame()) is not None:
+        opcode, payload = frame
+        if opcode == 8:
             return int.from_bytes(payload[:2], "big")
+    return None
 
 
 async def test_tiny_fragments_are_capped() -> None:

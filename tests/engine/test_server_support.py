@@ -106,20 +106,26 @@ class RawWs:
             self.writer.write(mask_frame(2, data))
         await self.writer.drain()
 
+    async def read_frame(self) -> tuple[int, bytes] | None:
+        """The next frame's opcode and payload; None once the connection ended."""
+        try:
+            b0, b1 = await self.reader.readexactly(2)
+        except asyncio.IncompleteReadError:
+            return None
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack("!H", await self.reader.readexactly(2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", await self.reader.readexactly(8))[0]
+        return b0 & 0x0F, await self.reader.readexactly(n)
+
     async def recv(self) -> str | bytes | None:
         """Next data message; None once the server closed."""
         while True:
-            try:
-                b0, b1 = await self.reader.readexactly(2)
-            except asyncio.IncompleteReadError:
+            frame = await self.read_frame()
+            if frame is None:
                 return None
-            n = b1 & 0x7F
-            if n == 126:
-                n = struct.unpack("!H", await self.reader.readexactly(2))[0]
-            elif n == 127:
-                n = struct.unpack("!Q", await self.reader.readexactly(8))[0]
-            payload = await self.reader.readexactly(n)
-            opcode = b0 & 0x0F
+            opcode, payload = frame
             if opcode == 1:
                 return payload.decode()
             if opcode == 2:
