@@ -13,11 +13,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storewire import __version__
 from storewire.api import health
+from storewire.api.acting_socket import ActingSocket
 from storewire.api.body_limit import BodyLimit
 from storewire.api.problems import install_problem_handlers
-from storewire.commerce.accounts import routes as accounts_routes
-from storewire.commerce.catalog import routes as catalog_routes
-from storewire.commerce.orders import routes as orders_routes
 from storewire.node import Node
 from storewire.settings import Settings
 
@@ -65,7 +63,10 @@ def create_app(settings: Settings | None = None) -> StorewireApp:
         redoc_url=None,
     )
     api.state.node = node
+    api.state.services = node.services
+    api.state.authenticate = node.accounts.principal_for_token
     install_problem_handlers(api)
+    api.add_middleware(ActingSocket)
     api.add_middleware(BodyLimit, max_bytes=settings.max_request_body)
     if settings.cors_origins:
         api.add_middleware(
@@ -76,8 +77,9 @@ def create_app(settings: Settings | None = None) -> StorewireApp:
             allow_headers=["*"],
         )
     v1 = APIRouter(prefix="/api/v1")
-    for module in (accounts_routes, catalog_routes, orders_routes):
-        v1.include_router(module.router)
+    for module in node.modules:
+        if module.router is not None:
+            v1.include_router(module.router)
     api.include_router(v1)
     api.include_router(health.router)
 

@@ -141,7 +141,7 @@ def token(
 @app.command()
 def catalog(fmt: Annotated[Literal["text", "json"], typer.Option("--format")] = "text") -> None:
     """List the event catalog: names, audiences and payload fields."""
-    from storewire.commerce.events import build_catalog
+    from storewire.commerce.registry import build_catalog
 
     specs = list(build_catalog())
     if fmt == "json":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from storewire.commerce.accounts.service import NewUser, UserOut
-from storewire.commerce.catalog.service import NewProduct, NewVariant
+from storewire.commerce.products.service import NewProduct, NewVariant, ProductService
 from storewire.errors import Conflict
 from storewire.node import Node
 from storewire.realtime.policy import Principal, Role
@@ -79,7 +79,7 @@ async def seed_demo(node: Node) -> list[tuple[UserOut, str]]:
     if seller_is_new:
         principal = Principal(user_id=seller.id, role=Role.SELLER, name=seller.name)
         for product in DEMO_PRODUCTS:
-            await node.products.create(principal, product)
+            await node.services.get(ProductService).create(principal, product)
     lines = [f"  {user.role.value:<7} {user.email:<30} password: {DEMO_PASSWORD}" for user, _ in users]
     print("storewire demo accounts:\n" + "\n".join(lines), flush=True)
     return users

@@ -1,15 +1,14 @@
-"""Runtime wiring of one storewire node: database, broker, relay, services and gateway."""
+"""Runtime wiring of one storewire node: database, broker, relay, the modules' services, and gateway."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-from storewire.commerce.accounts.security import PasswordHasher, TokenService
 from storewire.commerce.accounts.service import AccountService
-from storewire.commerce.catalog.service import ProductService
 from storewire.commerce.directory import RoomDirectory
-from storewire.commerce.events import build_catalog
-from storewire.commerce.orders.service import OrderService
+from storewire.commerce.module import Module, ModuleContext, Services, Signals, Startable
+from storewire.commerce.registry import MODULES, build_catalog
 from storewire.delivery.brokers.base import Broker
 from storewire.delivery.brokers.memory import MemoryBroker
 from storewire.delivery.publisher import Publisher
@@ -27,10 +26,13 @@ logger = logging.getLogger(__name__)
 class Node:
     """Everything one process runs. ``start`` migrates and starts relaying; ``stop`` drains and closes."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, modules: Sequence[Module] = MODULES) -> None:
         self.settings = settings
-        self.db = Database(settings.database_url)
-        self.catalog = build_catalog()
+        self.modules = tuple(modules)
+        self.db = Database(
+            settings.database_url, [m.migrations for m in self.modules if m.migrations is not None]
+        )
+        self.catalog = build_catalog(self.modules)
         self.broker: Broker = MemoryBroker()
         self.relay = Relay(
             self.db,
@@ -39,15 +41,15 @@ class Node:
             poll_interval=settings.relay_poll_interval,
         )
         self.publisher = Publisher(self.catalog, self.relay.wake)
-        self.accounts = AccountService(
-            self.db,
-            PasswordHasher(),
-            TokenService(settings.jwt_secret, settings.jwt_ttl, settings.jwt_algorithm),
-        )
-        self.products = ProductService(self.db)
-        self.orders = OrderService(self.db, self.publisher)
+        self.services = Services()
+        context = ModuleContext(settings, self.db, self.publisher, self.services, Signals())
+        for module in self.modules:
+            if module.service is not None:
+                self.services.add(module.service(context))
+        self.accounts = self.services.get(AccountService)
+        directory = RoomDirectory(self.db, self.modules)
         self.gateway = Gateway(
-            settings, build_transport(settings), self.accounts.principal_for_token, RoomDirectory(self.db)
+            settings, build_transport(settings), self.accounts.principal_for_token, directory.facts
         )
         self.broker.subscribe(self.gateway.deliver)
 
@@ -56,9 +58,15 @@ class Node:
         await self.gateway.transport.start()
         await self.broker.start()
         await self.relay.start()
+        for service in self.services:
+            if isinstance(service, Startable):
+                await service.start()
         logger.info("storewire node started (database %s)", self.db.engine.url.render_as_string())
 
     async def stop(self) -> None:
+        for service in reversed(list(self.services)):
+            if isinstance(service, Startable):
+                await service.stop()
         await self.relay.stop()
         await self.broker.stop()
         await self.gateway.transport.shutdown()

@@ -9,8 +9,8 @@ import jwt
 import pytest
 
 from storewire.commerce.accounts.security import PasswordHasher, TokenService
+from storewire.credentials import bearer_token
 from storewire.errors import AuthError
-from storewire.gateway.handshake import token_from_handshake
 from storewire.realtime.policy import Role
 from storewire.settings import Settings
 
@@ -78,18 +78,18 @@ def test_expired_by_ttl() -> None:
 
 def test_token_sources_in_order() -> None:
     headers = {"authorization": "Bearer from-header", "cookie": "a=1; storewire_session=from-cookie"}
-    assert token_from_handshake({"token": "from-auth"}, headers) == "from-auth"
-    assert token_from_handshake({}, headers) == "from-header"
-    assert token_from_handshake(None, {"cookie": headers["cookie"]}) == "from-cookie"
-    assert token_from_handshake({"token": 5}, {"authorization": "Basic abc"}) is None
-    assert token_from_handshake(None, {"cookie": '"broken'}) is None
+    assert bearer_token({"token": "from-auth"}, headers) == "from-auth"
+    assert bearer_token({}, headers) == "from-header"
+    assert bearer_token(None, {"cookie": headers["cookie"]}) == "from-cookie"
+    assert bearer_token({"token": 5}, {"authorization": "Basic abc"}) is None
+    assert bearer_token(None, {"cookie": '"broken'}) is None
     # Another cookie's JSON value or space must not hide the session cookie.
     for jar in [
         'prefs={"theme":"dark"}; storewire_session=tok',
         "a=b c; storewire_session=tok",
         'n="unterminated; storewire_session=tok',
     ]:
-        assert token_from_handshake(None, {"cookie": jar}) == "tok", jar
+        assert bearer_token(None, {"cookie": jar}) == "tok", jar
 
 
 async def test_password_hashing() -> None:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-
-from storewire.api.deps import NodeDep
 
 __all__ = ["router"]
 
@@ -22,8 +20,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=None)
-async def readyz(node: NodeDep) -> dict[str, Any] | JSONResponse:
+async def readyz(request: Request) -> dict[str, Any] | JSONResponse:
     """The node can serve: the database answers and the relay runs."""
+    node = request.app.state.node
     checks: dict[str, bool] = {"relay": node.relay.running}
     try:
         async with node.db.reading() as session:

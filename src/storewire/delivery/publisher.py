@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from pydantic import BaseModel
@@ -13,7 +14,14 @@ from storewire.realtime.catalog import Catalog
 from storewire.realtime.ids import new_id
 from storewire.storage.tables import OutboxRow
 
-__all__ = ["Publisher"]
+__all__ = ["Publisher", "acting_socket"]
+
+acting_socket: ContextVar[str | None] = ContextVar("storewire_acting_socket", default=None)
+"""The Socket.IO id of the socket that made the current request (header ``X-Socket-Id``), if any.
+
+Set per request by the API's middleware; events published during the request skip that socket, so a
+client that already applied its own change does not get it echoed back.
+"""
 
 
 class Publisher:
@@ -32,10 +40,11 @@ class Publisher:
         session: AsyncSession,
         name: str,
         payload: BaseModel | dict[str, Any],
-        *,
-        exclude_sid: str | None = None,
     ) -> str:
-        """Queue event ``name`` in ``session``'s transaction; return its event id."""
+        """Queue event ``name`` in ``session``'s transaction; return its event id.
+
+        The acting socket of the current request (``acting_socket``) does not receive it.
+        """
         prepared = self.catalog.get(name).prepare(payload)
         event_id = new_id("evt")
         session.add(
@@ -45,7 +54,7 @@ class Publisher:
                 rooms=list(prepared.rooms),
                 data=prepared.data,
                 invalidate=[list(key) for key in prepared.invalidate],
-                exclude_sid=exclude_sid,
+                exclude_sid=acting_socket.get(),
             )
         )
         event.listen(session.sync_session, "after_commit", self._after_commit, once=True)

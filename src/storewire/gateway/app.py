@@ -8,13 +8,12 @@ from typing import Any
 
 import orjson
 
-from storewire.commerce.directory import RoomDirectory
+from storewire.credentials import bearer_token
 from storewire.delivery.brokers.base import BrokerMessage
 from storewire.errors import AuthError, InvalidPayload, StorewireError
 from storewire.gateway.connections import Connection, ConnectionRegistry
-from storewire.gateway.handshake import token_from_handshake
 from storewire.gateway.transport import ConnectRefused, Peer, Transport
-from storewire.realtime.policy import Principal, automatic_rooms, decide_join, needs_facts
+from storewire.realtime.policy import Principal, RoomFacts, automatic_rooms, decide_join, needs_facts
 from storewire.realtime.rooms import Room
 from storewire.settings import Settings
 
@@ -24,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 Ack = dict[str, Any]
 PrincipalResolver = Callable[[str], Awaitable[Principal]]
+FactsLookup = Callable[[Room], Awaitable[RoomFacts]]
 
 
 def _fail(code: str, message: str) -> Ack:
@@ -38,12 +38,12 @@ class Gateway:
         settings: Settings,
         transport: Transport,
         resolve_principal: PrincipalResolver,
-        directory: RoomDirectory,
+        room_facts: FactsLookup,
     ) -> None:
         self._settings = settings
         self.transport = transport
         self._resolve_principal = resolve_principal
-        self._directory = directory
+        self._room_facts = room_facts
         self.connections = ConnectionRegistry()
         self._handlers: dict[str, Callable[[Connection, Any], Awaitable[Ack]]] = {
             "room:join": self._join,
@@ -83,7 +83,7 @@ class Gateway:
             )
 
     async def _authenticate(self, peer: Peer, auth: Any) -> Principal:
-        token = token_from_handshake(auth, peer.headers)
+        token = bearer_token(auth, peer.headers)
         if token is None:
             if self._settings.allow_guests:
                 return Principal.guest()
@@ -130,7 +130,7 @@ class Gateway:
             return _fail("too_many_rooms", "this connection is in too many rooms")
         connection.joining += 1  # holds its place while the facts are looked up
         try:
-            facts = await self._directory.facts(room) if needs_facts(room) else None
+            facts = await self._room_facts(room) if needs_facts(room) else None
         finally:
             connection.joining -= 1
         decision = decide_join(connection.principal, room, facts)

@@ -1,7 +1,9 @@
 """Who may be in which room (DESIGN §3), as a pure function of the principal and the room's facts.
 
-The gateway fetches a room's ``RoomFacts`` (I/O at the edge) and asks ``decide_join``; the automatic
-rooms a connection gets come from ``automatic_rooms``.
+This is the one visibility rule of storewire: the gateway asks ``decide_join`` before a ``room:join``,
+and REST reads ask ``can_see`` with the same ``RoomFacts`` (I/O at the edge: each module declares how
+its room kind's facts are looked up). The automatic rooms a connection gets come from
+``automatic_rooms``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ __all__ = [
     "Role",
     "RoomFacts",
     "automatic_rooms",
+    "can_see",
     "decide_join",
     "needs_facts",
 ]
@@ -56,13 +59,16 @@ class Principal:
 
 @dataclass(frozen=True, slots=True)
 class RoomFacts:
-    """What the policy needs to know about a room's subject; ``exists=False`` means not found."""
+    """What the policy needs to know about a room's subject; ``exists=False`` means not found.
+
+    One rule covers every kind: anyone may see a public subject; otherwise its owning seller (and that
+    seller's staff), admins and its ``members`` (an order's buyer, a chat's participants) may.
+    """
 
     exists: bool
     owner_id: str | None = None  # the seller that owns the product / order / store / chat
-    buyer_id: str | None = None  # an order's buyer
     public: bool = False  # a published product, an open storefront
-    participants: frozenset[str] = field(default_factory=frozenset)  # a chat's people
+    members: frozenset[str] = field(default_factory=frozenset)  # an order's buyer, a chat's people
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +112,10 @@ def automatic_rooms(principal: Principal) -> list[Room]:
 def decide_join(principal: Principal, room: Room, facts: RoomFacts | None) -> JoinDecision:
     """Decide an explicit ``room:join``. ``facts`` must be given when ``needs_facts(room)``."""
     role = principal.role
-    is_admin = role is Role.ADMIN
     if room.kind is RoomKind.USER:
         return JoinDecision.allow() if room.id == principal.user_id else _FORBIDDEN
     if room.kind is RoomKind.ADMIN:
-        return JoinDecision.allow() if is_admin else _FORBIDDEN
+        return JoinDecision.allow() if role is Role.ADMIN else _FORBIDDEN
     if room.kind is RoomKind.SELLERS:
         return JoinDecision.allow() if role is Role.SELLER else _FORBIDDEN
     if room.kind is RoomKind.KITCHEN:
@@ -118,18 +123,17 @@ def decide_join(principal: Principal, room: Room, facts: RoomFacts | None) -> Jo
         return JoinDecision.allow() if principal.acts_for_seller(room.id) else _FORBIDDEN
     if facts is None or not facts.exists:
         return JoinDecision.deny("not_found", f"{room} does not exist")
-    owner = facts.owner_id
-    if room.kind in (RoomKind.PRODUCT, RoomKind.STOREFRONT):
-        if facts.public or is_admin or (owner is not None and principal.acts_for_seller(owner)):
-            return JoinDecision.allow()
-        return _FORBIDDEN
-    if principal.is_guest:
-        return _FORBIDDEN
-    if room.kind is RoomKind.ORDER:
-        if is_admin or principal.user_id == facts.buyer_id:
-            return JoinDecision.allow()
-        return JoinDecision.allow() if owner and principal.acts_for_seller(owner) else _FORBIDDEN
-    # chat
-    if is_admin or principal.user_id in facts.participants:
-        return JoinDecision.allow()
-    return JoinDecision.allow() if owner and principal.acts_for_seller(owner) else _FORBIDDEN
+    return JoinDecision.allow() if _may_see(principal, facts) else _FORBIDDEN
+
+
+def can_see(principal: Principal, facts: RoomFacts) -> bool:
+    """Whether ``principal`` may see the subject behind ``facts`` (a REST read of it, or its room)."""
+    return facts.exists and _may_see(principal, facts)
+
+
+def _may_see(principal: Principal, facts: RoomFacts) -> bool:
+    if facts.public or principal.role is Role.ADMIN:
+        return True
+    if principal.user_id is not None and principal.user_id in facts.members:
+        return True
+    return facts.owner_id is not None and principal.acts_for_seller(facts.owner_id)

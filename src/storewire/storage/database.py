@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,10 @@ def _sqlite_begin(conn: Connection) -> None:
 class Database:
     """Owns the async engine; hands out sessions and runs Alembic migrations."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, migrations: Sequence[Path] = ()) -> None:
+        """``migrations``: the modules' own Alembic versions folders, beside the foundation's."""
         self.url = url
+        self.migrations = tuple(migrations)
         self.is_sqlite = url.startswith("sqlite")
         options: dict[str, Any] = {"pool_pre_ping": True}
         if not self.is_sqlite:
@@ -80,22 +83,29 @@ class Database:
             yield session
 
     async def upgrade(self) -> None:
-        """Bring the schema to the newest migration (Alembic, sharing this engine's connection)."""
+        """Bring the schema to every head (Alembic, sharing this engine's connection).
+
+        Each module's migrations branch from the foundation's, so there may be several heads.
+        """
         async with self.engine.begin() as conn:
-            await conn.run_sync(_upgrade)
+            await conn.run_sync(_upgrade, self.migrations)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None, migrations: Sequence[Path] = ()) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option(
+        "version_locations", os.pathsep.join(str(path) for path in (MIGRATIONS / "versions", *migrations))
+    )
     if connection is not None:
         config.attributes["connection"] = connection
     return config
 
 
-def _upgrade(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
+def _upgrade(connection: Connection, migrations: Sequence[Path]) -> None:
+    command.upgrade(alembic_config(connection, migrations), "heads")
     logger.info("database schema is up to date")

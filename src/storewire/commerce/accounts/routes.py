@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from storewire.api.deps import CurrentPrincipal, NodeDep
-from storewire.commerce.accounts.service import NewUser, UserOut
+from storewire.commerce.accounts.service import AccountService, NewUser, UserOut
+from storewire.commerce.web import CurrentPrincipal, service
 from storewire.errors import Forbidden
 from storewire.realtime.policy import Role
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["accounts"])
+
+Accounts = Annotated[AccountService, service(AccountService)]
 
 
 class Registration(BaseModel):
@@ -40,26 +42,26 @@ class LoginResult(BaseModel):
 
 
 @router.post("/auth/register", status_code=status.HTTP_201_CREATED)
-async def register(body: Registration, node: NodeDep) -> UserOut:
+async def register(body: Registration, accounts: Accounts) -> UserOut:
     """Create a buyer or seller account. A seller's storefront exists from now on."""
-    return await node.accounts.create_user(NewUser(**body.model_dump()))
+    return await accounts.create_user(NewUser(**body.model_dump()))
 
 
 @router.post("/auth/login")
-async def login(body: Credentials, node: NodeDep) -> LoginResult:
-    token, user = await node.accounts.login(body.email, body.password)
+async def login(body: Credentials, accounts: Accounts) -> LoginResult:
+    token, user = await accounts.login(body.email, body.password)
     return LoginResult(access_token=token, user=user)
 
 
 @router.get("/me")
-async def me(principal: CurrentPrincipal, node: NodeDep) -> UserOut:
+async def me(principal: CurrentPrincipal, accounts: Accounts) -> UserOut:
     assert principal.user_id is not None
-    return await node.accounts.get(principal.user_id)
+    return await accounts.get(principal.user_id)
 
 
 @router.post("/admin/users", status_code=status.HTTP_201_CREATED)
-async def create_user(body: NewUser, principal: CurrentPrincipal, node: NodeDep) -> UserOut:
+async def create_user(body: NewUser, principal: CurrentPrincipal, accounts: Accounts) -> UserOut:
     """Admins create any kind of user, staff and admins included."""
     if principal.role is not Role.ADMIN:
         raise Forbidden("only admins create users here")
-    return await node.accounts.create_user(body)
+    return await accounts.create_user(body)

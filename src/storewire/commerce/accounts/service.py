@@ -7,15 +7,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storewire.commerce.accounts.security import PasswordHasher, TokenService
 from storewire.commerce.accounts.tables import UserRow
+from storewire.commerce.module import ModuleContext
 from storewire.errors import AuthError, Conflict, InvalidPayload, NotFound
 from storewire.realtime.ids import new_id
-from storewire.realtime.policy import Principal, Role
+from storewire.realtime.policy import Principal, Role, RoomFacts
 from storewire.storage.database import Database
 
-__all__ = ["AccountService", "NewUser", "UserOut"]
+__all__ = ["AccountService", "NewUser", "UserOut", "lookup_storefront"]
 
 
 class NewUser(BaseModel):
@@ -44,11 +46,25 @@ def principal_of(row: UserRow) -> Principal:
     return Principal(user_id=row.id, role=Role(row.role), name=row.name, seller_id=row.seller_id)
 
 
+async def lookup_storefront(session: AsyncSession, seller_id: str) -> RoomFacts:
+    """``storefront:{seller}`` room facts: a seller's store exists from registration and is open."""
+    seller = await session.get(UserRow, seller_id)
+    if seller is None or seller.role != Role.SELLER:
+        return RoomFacts(exists=False)
+    return RoomFacts(exists=True, owner_id=seller.id, public=True)
+
+
 class AccountService:
     def __init__(self, db: Database, hasher: PasswordHasher, tokens: TokenService) -> None:
         self._db = db
         self._hasher = hasher
         self.tokens = tokens
+
+    @classmethod
+    def build(cls, context: ModuleContext) -> AccountService:
+        settings = context.settings
+        tokens = TokenService(settings.jwt_secret, settings.jwt_ttl, settings.jwt_algorithm)
+        return cls(context.db, PasswordHasher(), tokens)
 
     async def create_user(self, new: NewUser) -> UserOut:
         """Create any kind of user (the CLI and admins); staff must name an existing seller."""

@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 
-from storewire.api.deps import CurrentPrincipal, NodeDep, SocketId
-from storewire.commerce.orders.service import NewOrder, OrderOut, StatusChange
+from storewire.commerce.orders.service import NewOrder, OrderOut, OrderService, StatusChange
+from storewire.commerce.web import CurrentPrincipal, service
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["orders"])
 
+Orders = Annotated[OrderService, service(OrderService)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)]
 
 
@@ -20,15 +21,12 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_lengt
 async def place_order(
     body: NewOrder,
     principal: CurrentPrincipal,
-    node: NodeDep,
+    orders: Orders,
     response: Response,
     idempotency_key: IdempotencyKey = None,
-    socket_id: SocketId = None,
 ) -> OrderOut:
     """Place an order; its units are taken from stock atomically (409 insufficient_stock)."""
-    order, replayed = await node.orders.place(
-        principal, body, idempotency_key=idempotency_key, exclude_sid=socket_id
-    )
+    order, replayed = await orders.place(principal, body, idempotency_key=idempotency_key)
     if replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
@@ -36,17 +34,17 @@ async def place_order(
 
 
 @router.get("/orders")
-async def list_orders(principal: CurrentPrincipal, node: NodeDep) -> list[OrderOut]:
-    return await node.orders.list(principal)
+async def list_orders(principal: CurrentPrincipal, orders: Orders) -> list[OrderOut]:
+    return await orders.list(principal)
 
 
 @router.get("/orders/{order_id}")
-async def get_order(order_id: str, principal: CurrentPrincipal, node: NodeDep) -> OrderOut:
-    return await node.orders.get(principal, order_id)
+async def get_order(order_id: str, principal: CurrentPrincipal, orders: Orders) -> OrderOut:
+    return await orders.get(principal, order_id)
 
 
 @router.post("/orders/{order_id}/status")
 async def change_status(
-    order_id: str, body: StatusChange, principal: CurrentPrincipal, node: NodeDep, socket_id: SocketId = None
+    order_id: str, body: StatusChange, principal: CurrentPrincipal, orders: Orders
 ) -> OrderOut:
-    return await node.orders.change_status(principal, order_id, body, exclude_sid=socket_id)
+    return await orders.change_status(principal, order_id, body)

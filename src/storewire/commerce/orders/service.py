@@ -11,16 +11,17 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storewire.commerce.catalog.tables import ProductRow, VariantRow
+from storewire.commerce.module import ModuleContext
 from storewire.commerce.orders.events import OrderEvent, OrderStatusChanged
 from storewire.commerce.orders.tables import IdempotencyKeyRow, OrderItemRow, OrderRow
+from storewire.commerce.products.tables import ProductRow, VariantRow
 from storewire.delivery.publisher import Publisher
 from storewire.errors import Conflict, Forbidden, InvalidPayload, NotFound
 from storewire.realtime.ids import new_id
-from storewire.realtime.policy import Principal, Role
+from storewire.realtime.policy import Principal, Role, RoomFacts, can_see
 from storewire.storage.database import Database
 
-__all__ = ["NewOrder", "OrderOut", "OrderService", "StatusChange"]
+__all__ = ["NewOrder", "OrderOut", "OrderService", "StatusChange", "lookup_order", "order_facts"]
 
 FLOW = ("pending", "confirmed", "preparing", "ready", "shipped", "delivered")
 ForwardStatus = Literal["confirmed", "preparing", "ready", "shipped", "delivered"]
@@ -93,12 +94,16 @@ def _event(row: OrderRow) -> OrderEvent:
     )
 
 
-def can_see(principal: Principal, order: OrderRow) -> bool:
-    return (
-        principal.role is Role.ADMIN
-        or principal.user_id == order.buyer_id
-        or principal.acts_for_seller(order.seller_id)
-    )
+def order_facts(order: OrderRow | None) -> RoomFacts:
+    """The one visibility rule's view of an order: its seller owns it, its buyer is a member."""
+    if order is None:
+        return RoomFacts(exists=False)
+    return RoomFacts(exists=True, owner_id=order.seller_id, members=frozenset({order.buyer_id}))
+
+
+async def lookup_order(session: AsyncSession, order_id: str) -> RoomFacts:
+    """``order:{id}`` room facts, for the join policy."""
+    return order_facts(await session.get(OrderRow, order_id))
 
 
 class OrderService:
@@ -106,13 +111,16 @@ class OrderService:
         self._db = db
         self._publisher = publisher
 
+    @classmethod
+    def build(cls, context: ModuleContext) -> OrderService:
+        return cls(context.db, context.publisher)
+
     async def place(
         self,
         principal: Principal,
         new: NewOrder,
         *,
         idempotency_key: str | None = None,
-        exclude_sid: str | None = None,
     ) -> tuple[OrderOut, bool]:
         """Place an order, taking its units from stock atomically. Returns (order, replayed)."""
         if principal.role is not Role.BUYER or principal.user_id is None:
@@ -137,7 +145,7 @@ class OrderService:
                         )
                     )
                     await session.flush()
-                self._publisher.publish(session, "order:created", _event(order), exclude_sid=exclude_sid)
+                self._publisher.publish(session, "order:created", _event(order))
         except IntegrityError:
             # Another request with the same key committed first: answer with its order.
             if idempotency_key is not None:
@@ -226,15 +234,13 @@ class OrderService:
         await session.flush()
         return order
 
-    async def change_status(
-        self, principal: Principal, order_id: str, change: StatusChange, *, exclude_sid: str | None = None
-    ) -> OrderOut:
+    async def change_status(self, principal: Principal, order_id: str, change: StatusChange) -> OrderOut:
         """Move an order forward along its flow (steps may be skipped, never reversed)."""
         async with self._db.transaction() as session:
             # The row lock serialises concurrent changes (PostgreSQL; SQLite writers are serial anyway),
             # so a check-then-write can never move an order backwards.
             order = await session.get(OrderRow, order_id, with_for_update=True, populate_existing=True)
-            if order is None or not can_see(principal, order):
+            if order is None or not can_see(principal, order_facts(order)):
                 raise NotFound(f"order {order_id} not found")
             if not principal.acts_for_seller(order.seller_id):
                 raise Forbidden("only the order's seller or its staff change its status")
@@ -248,13 +254,13 @@ class OrderService:
                 order.tracking_number = change.tracking_number
             await session.flush()
             event = OrderStatusChanged(**_event(order).model_dump(), previous_status=previous)
-            self._publisher.publish(session, "order:status_changed", event, exclude_sid=exclude_sid)
+            self._publisher.publish(session, "order:status_changed", event)
             return OrderOut.of(order)
 
     async def get(self, principal: Principal, order_id: str) -> OrderOut:
         async with self._db.reading() as session:
             order = await session.get(OrderRow, order_id)
-        if order is None or not can_see(principal, order):
+        if order is None or not can_see(principal, order_facts(order)):
             raise NotFound(f"order {order_id} not found")
         return OrderOut.of(order)
 

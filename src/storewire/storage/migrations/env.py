@@ -1,10 +1,15 @@
-"""Alembic environment: runs on the connection ``Database.upgrade`` hands over (or an URL offline)."""
+"""Alembic environment: runs on the connection ``Database.upgrade`` hands over (or an URL offline).
+
+The schema is ``Base.metadata`` as the entry point loaded it: the node imports every module's tables.
+"""
 
 from __future__ import annotations
 
 from alembic import context
 
-from storewire.storage.metadata import target_metadata
+from storewire.storage.tables import Base
+
+target_metadata = Base.metadata
 
 config = context.config
 

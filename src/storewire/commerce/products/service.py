@@ -6,14 +6,24 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from storewire.commerce.catalog.tables import ProductRow, VariantRow
+from storewire.commerce.module import ModuleContext
+from storewire.commerce.products.tables import ProductRow, VariantRow
 from storewire.errors import Forbidden, NotFound
 from storewire.realtime.ids import new_id
-from storewire.realtime.policy import Principal, Role
+from storewire.realtime.policy import Principal, Role, RoomFacts, can_see
 from storewire.storage.database import Database
 
-__all__ = ["NewProduct", "NewVariant", "ProductOut", "ProductService", "VariantOut"]
+__all__ = [
+    "NewProduct",
+    "NewVariant",
+    "ProductOut",
+    "ProductService",
+    "VariantOut",
+    "lookup_product",
+    "product_facts",
+]
 
 
 class NewVariant(BaseModel):
@@ -70,18 +80,25 @@ class ProductOut(BaseModel):
         )
 
 
-def can_see(principal: Principal, product: ProductRow) -> bool:
+def product_facts(product: ProductRow | None) -> RoomFacts:
     """Published products are public; drafts belong to their seller (and its staff) and admins."""
-    return (
-        product.status == "published"
-        or principal.role is Role.ADMIN
-        or principal.acts_for_seller(product.seller_id)
-    )
+    if product is None:
+        return RoomFacts(exists=False)
+    return RoomFacts(exists=True, owner_id=product.seller_id, public=product.status == "published")
+
+
+async def lookup_product(session: AsyncSession, product_id: str) -> RoomFacts:
+    """``product:{id}`` room facts, for the join policy."""
+    return product_facts(await session.get(ProductRow, product_id))
 
 
 class ProductService:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    @classmethod
+    def build(cls, context: ModuleContext) -> ProductService:
+        return cls(context.db)
 
     async def create(self, principal: Principal, new: NewProduct) -> ProductOut:
         if principal.role is not Role.SELLER or principal.user_id is None:
@@ -104,7 +121,7 @@ class ProductService:
     async def get(self, principal: Principal, product_id: str) -> ProductOut:
         async with self._db.reading() as session:
             product = await session.get(ProductRow, product_id)
-        if product is None or not can_see(principal, product):
+        if product is None or not can_see(principal, product_facts(product)):
             raise NotFound(f"product {product_id} not found")
         return ProductOut.of(product)
 
@@ -117,4 +134,4 @@ class ProductService:
                     .order_by(ProductRow.created_at)
                 )
             ).all()
-        return [ProductOut.of(row) for row in rows if can_see(principal, row)]
+        return [ProductOut.of(row) for row in rows if can_see(principal, product_facts(row))]

@@ -1,4 +1,8 @@
-"""Where a connecting client's token comes from: ``auth.token``, ``Authorization``, or the cookie."""
+"""Where a client's bearer token comes from, for sockets and REST alike.
+
+``auth.token`` (Socket.IO handshakes), then ``Authorization: Bearer``, then the web UI's HttpOnly
+``storewire_session`` cookie.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,12 @@ from typing import Any
 
 from starlette.requests import cookie_parser
 
-__all__ = ["SESSION_COOKIE", "token_from_handshake"]
+__all__ = ["SESSION_COOKIE", "bearer_token"]
 
 SESSION_COOKIE = "storewire_session"
 
 
-def token_from_handshake(auth: Any, headers: Mapping[str, str]) -> str | None:
+def bearer_token(auth: Any, headers: Mapping[str, str]) -> str | None:
     """The bearer token a client presented, in order of precedence, or None for a guest."""
     if isinstance(auth, dict):
         token = auth.get("token")

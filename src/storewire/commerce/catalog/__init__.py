@@ -1,1 +1,0 @@
-"""Product catalog: products, variants, stock."""

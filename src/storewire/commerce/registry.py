@@ -1,0 +1,20 @@
+"""The module list: every domain module storewire runs, in dependency order (one line each)."""
+
+from __future__ import annotations
+
+from storewire.commerce import accounts, orders, products
+from storewire.commerce.module import Module
+from storewire.realtime.catalog import Catalog
+
+__all__ = ["MODULES", "build_catalog"]
+
+MODULES: tuple[Module, ...] = (
+    accounts.MODULE,
+    products.MODULE,
+    orders.MODULE,
+)
+
+
+def build_catalog(modules: tuple[Module, ...] = MODULES) -> Catalog:
+    """Every event the modules publish, declared once each."""
+    return Catalog(spec for module in modules for spec in module.events)

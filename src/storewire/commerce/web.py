@@ -1,0 +1,57 @@
+"""Request dependencies for module routes: the principal behind a request, and a module's service.
+
+They read what the app put on ``app.state`` (the node's ``Services`` and its authenticator), so routes
+never import the node or the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+
+from storewire.commerce.module import Services
+from storewire.credentials import bearer_token
+from storewire.errors import AuthError
+from storewire.realtime.policy import Principal
+
+__all__ = ["Authenticate", "CurrentPrincipal", "OptionalPrincipal", "service"]
+
+T = TypeVar("T")
+
+Authenticate = Callable[[str], Awaitable[Principal]]
+"""Turns a bearer token into its principal, or raises ``AuthError``."""
+
+
+def _token(request: Request) -> str | None:
+    return bearer_token(None, {name.lower(): value for name, value in request.headers.items()})
+
+
+async def current_principal(request: Request) -> Principal:
+    token = _token(request)
+    if token is None:
+        raise AuthError("a Bearer token is required", code="auth_required")
+    authenticate: Authenticate = request.app.state.authenticate
+    return await authenticate(token)
+
+
+async def optional_principal(request: Request) -> Principal:
+    """The signed-in principal, or a guest when no token was sent (a bad token is still refused)."""
+    if _token(request) is None:
+        return Principal.guest()
+    return await current_principal(request)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+OptionalPrincipal = Annotated[Principal, Depends(optional_principal)]
+
+
+def service(kind: type[T]) -> Any:
+    """``Annotated[OrderService, service(OrderService)]``: the node's service of that type."""
+
+    def provide(request: Request) -> T:
+        services: Services = request.app.state.services
+        return services.get(kind)
+
+    return Depends(provide)
