@@ -8,6 +8,7 @@ import secrets
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -122,6 +123,19 @@ class Listener:
         await asyncio.wait_for(enough(), timeout)
         return self.of(name)
 
+    async def wait_for_match(self, name: str, match: Callable[[Any], bool], timeout: float = 10) -> Any:
+        """The first ``name`` event whose payload satisfies ``match``, waiting for it if need be."""
+
+        async def found() -> Any:
+            while True:
+                for data in self.of(name):
+                    if match(data):
+                        return data
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        return await asyncio.wait_for(found(), timeout)
+
     async def join(self, room: str) -> dict[str, Any]:
         ack: dict[str, Any] = await self.client.call("room:join", {"room": room}, timeout=10)
         return ack
@@ -214,3 +228,30 @@ def _server_env(server: ServerProcess) -> dict[str, str]:
         "STOREWIRE_DATABASE_URL": server.database_url,
         "STOREWIRE_JWT_SECRET": server.jwt_secret,
     }
+
+
+class Fence:
+    """Proves a socket got nothing more: every listener joins one public storefront, and a product
+    published there reaches them all after every earlier event (delivery is in ``seq`` order)."""
+
+    def __init__(self, api: Api, seller: User) -> None:
+        self.api = api
+        self.seller = seller
+        self.room = f"storefront:{seller.id}"
+
+    @classmethod
+    async def create(cls, api: Api) -> Fence:
+        return cls(api, await api.register("seller"))
+
+    async def join(self, *listeners: Listener) -> None:
+        for listener in listeners:
+            ack = await listener.join(self.room)
+            assert ack == {"ok": True, "room": self.room}, ack
+
+    async def wait(self, *listeners: Listener) -> None:
+        """Returns once every listener got the fence event: all it will get before that is in."""
+        product = await self.api.product(self.seller)
+        for listener in listeners:
+            await listener.wait_for_match(
+                "product:created", lambda e: e["data"]["product_id"] == product["id"]
+            )

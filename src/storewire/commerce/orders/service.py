@@ -7,13 +7,15 @@ from typing import Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storewire.commerce.module import ModuleContext
 from storewire.commerce.orders.events import OrderEvent, OrderStatusChanged
 from storewire.commerce.orders.tables import IdempotencyKeyRow, OrderItemRow, OrderRow
+from storewire.commerce.products.service import ProductService
+from storewire.commerce.products.stock import Stock
 from storewire.commerce.products.tables import ProductRow, VariantRow
 from storewire.delivery.publisher import Publisher
 from storewire.errors import Conflict, Forbidden, InvalidPayload, NotFound
@@ -107,13 +109,14 @@ async def lookup_order(session: AsyncSession, order_id: str) -> RoomFacts:
 
 
 class OrderService:
-    def __init__(self, db: Database, publisher: Publisher) -> None:
+    def __init__(self, db: Database, publisher: Publisher, stock: Stock) -> None:
         self._db = db
         self._publisher = publisher
+        self._stock = stock
 
     @classmethod
     def build(cls, context: ModuleContext) -> OrderService:
-        return cls(context.db, context.publisher)
+        return cls(context.db, context.publisher, context.services.get(ProductService).stock)
 
     async def place(
         self,
@@ -193,19 +196,8 @@ class OrderService:
         total = 0
         for variant_id, quantity in sorted(quantities.items()):
             # The conditional decrement is the reservation: it cannot oversell under concurrency.
-            result = await session.execute(
-                update(VariantRow)
-                .where(VariantRow.id == variant_id, VariantRow.stock >= quantity)
-                .values(stock=VariantRow.stock - quantity)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                raise Conflict(
-                    f"not enough stock for variant {variant_id}",
-                    code="insufficient_stock",
-                    variant_id=variant_id,
-                )
             variant, product = found[variant_id]
+            await self._stock.take(session, variant, product, quantity)
             total += variant.price_cents * quantity
             label = f"{product.name} ({variant.name})" if variant.name else product.name
             items.append(
