@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.js_driver import JS_DIR, JsDriver
 from tests.support import Api, ServerProcess
 
 # Every socket test runs over each way a client can reach the server.
@@ -26,3 +27,14 @@ async def api(server: ServerProcess) -> AsyncIterator[Api]:
     client = Api(server.url)
     yield client
     await client.close()
+
+
+@pytest.fixture
+async def js() -> AsyncIterator[JsDriver]:
+    if not (JS_DIR / "node_modules" / "socket.io-client" / "package.json").is_file():
+        pytest.fail(f"socket.io-client is not installed in {JS_DIR}: run `make node-deps`")
+    driver = await JsDriver.start()
+    try:
+        yield driver
+    finally:
+        await driver.close()
