@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storewire.commerce import accounts, orders, products, quotations, wholesale
+from storewire.commerce import accounts, orders, products, quotations, store_settings, wholesale
 from storewire.commerce.module import Module
 from storewire.realtime.catalog import Catalog
 
@@ -11,6 +11,7 @@ __all__ = ["MODULES", "build_catalog"]
 MODULES: tuple[Module, ...] = (
     accounts.MODULE,
     products.MODULE,
+    store_settings.MODULE,
     wholesale.MODULE,
     quotations.MODULE,
     orders.MODULE,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from storewire.commerce.accounts import routes
-from storewire.commerce.accounts.service import AccountService, lookup_storefront
+from storewire.commerce.accounts.service import AccountService
 from storewire.commerce.accounts.tables import UserRow
 from storewire.commerce.module import Module
-from storewire.realtime.rooms import RoomKind
 
 __all__ = ["MODULE"]
 
@@ -15,5 +14,4 @@ MODULE = Module(
     router=routes.router,
     tables=(UserRow,),
     service=AccountService.build,
-    rooms={RoomKind.STOREFRONT: lookup_storefront},
 )

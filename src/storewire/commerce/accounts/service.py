@@ -7,17 +7,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storewire.commerce.accounts.security import PasswordHasher, TokenService
 from storewire.commerce.accounts.tables import UserRow
 from storewire.commerce.module import ModuleContext
 from storewire.errors import AuthError, Conflict, InvalidPayload, NotFound
 from storewire.realtime.ids import new_id
-from storewire.realtime.policy import Principal, Role, RoomFacts
+from storewire.realtime.policy import Principal, Role
 from storewire.storage.database import Database
 
-__all__ = ["AccountService", "NewUser", "UserOut", "lookup_storefront"]
+__all__ = ["AccountService", "NewUser", "UserOut"]
 
 
 class NewUser(BaseModel):
@@ -39,19 +38,13 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, row: UserRow) -> UserOut:
-        return cls(id=row.id, email=row.email, name=row.name, role=Role(row.role), seller_id=row.seller_id)
+        # ``seller_id`` names the store a user acts for: a staff member's seller, a seller itself.
+        seller_id = row.id if row.role == Role.SELLER else row.seller_id
+        return cls(id=row.id, email=row.email, name=row.name, role=Role(row.role), seller_id=seller_id)
 
 
 def principal_of(row: UserRow) -> Principal:
     return Principal(user_id=row.id, role=Role(row.role), name=row.name, seller_id=row.seller_id)
-
-
-async def lookup_storefront(session: AsyncSession, seller_id: str) -> RoomFacts:
-    """``storefront:{seller}`` room facts: a seller's store exists from registration and is open."""
-    seller = await session.get(UserRow, seller_id)
-    if seller is None or seller.role != Role.SELLER:
-        return RoomFacts(exists=False)
-    return RoomFacts(exists=True, owner_id=seller.id, public=True)
 
 
 class AccountService:
