@@ -15,6 +15,7 @@ from storewire import __version__
 from storewire.api import health
 from storewire.api.acting_socket import ActingSocket
 from storewire.api.body_limit import BodyLimit
+from storewire.api.docs import install_docs
 from storewire.api.problems import install_problem_handlers
 from storewire.node import Node
 from storewire.settings import Settings
@@ -59,13 +60,14 @@ def create_app(settings: Settings | None = None) -> StorewireApp:
         version=__version__,
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served offline by install_docs below
         redoc_url=None,
     )
     api.state.node = node
     api.state.services = node.services
     api.state.authenticate = node.accounts.principal_for_token
     install_problem_handlers(api)
+    install_docs(api, title="storewire", openapi_url="/api/v1/openapi.json")
     api.add_middleware(ActingSocket)
     api.add_middleware(BodyLimit, max_bytes=settings.max_request_body)
     if settings.cors_origins:

@@ -8,7 +8,6 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
-import orjson
 import typer
 import uvicorn
 from pydantic import ValidationError
@@ -139,24 +138,20 @@ def token(
 
 
 @app.command()
-def catalog(fmt: Annotated[Literal["text", "json"], typer.Option("--format")] = "text") -> None:
-    """List the event catalog: names, audiences and payload fields."""
-    from storewire.commerce.registry import build_catalog
+def catalog(
+    fmt: Annotated[
+        Literal["text", "json", "markdown"],
+        typer.Option("--format", help="text to read, json for tools, markdown for docs/events.md."),
+    ] = "text",
+) -> None:
+    """List the event catalog: names, audiences (room patterns), invalidate keys and payload fields."""
+    from storewire.commerce.registry import MODULES
+    from storewire.realtime.catalog_docs import render_json, render_markdown, render_text
+    from storewire.realtime.describe import describe_event
 
-    specs = list(build_catalog())
-    if fmt == "json":
-        typer.echo(
-            orjson.dumps(
-                [
-                    {"name": s.name, "description": s.description, "payload": s.payload.model_json_schema()}
-                    for s in specs
-                ],
-                option=orjson.OPT_INDENT_2,
-            ).decode()
-        )
-        return
-    for spec in specs:
-        typer.echo(f"{spec.name:<28} {', '.join(spec.payload.model_fields)}")
+    sections = [(module.name, [describe_event(spec) for spec in module.events]) for module in MODULES]
+    render = {"text": render_text, "json": render_json, "markdown": render_markdown}[fmt]
+    typer.echo(render([section for section in sections if section[1]]), nl=False)
 
 
 @db_app.command("upgrade")
