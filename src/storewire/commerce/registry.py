@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from storewire.commerce import accounts, orders, products, quotations, store_settings, wholesale
+from storewire.commerce import (
+    accounts,
+    analytics,
+    cart,
+    orders,
+    payments,
+    products,
+    quotations,
+    store_settings,
+    wholesale,
+)
 from storewire.commerce.module import Module
 from storewire.realtime.catalog import Catalog
 
@@ -15,6 +25,9 @@ MODULES: tuple[Module, ...] = (
     wholesale.MODULE,
     quotations.MODULE,
     orders.MODULE,
+    payments.MODULE,
+    cart.MODULE,
+    analytics.MODULE,
 )
 
 

@@ -1,6 +1,8 @@
-"""Orders: placing them with atomic stock reservation, and their status flow."""
+"""Orders: placing them with atomic stock reservation, their status flow, cancellation and refunds."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from storewire.commerce.module import Module
 from storewire.commerce.orders import routes
@@ -18,4 +20,5 @@ MODULE = Module(
     tables=(OrderRow, OrderItemRow, IdempotencyKeyRow),
     service=OrderService.build,
     rooms={RoomKind.ORDER: lookup_order},
+    migrations=Path(__file__).with_name("migrations"),
 )

@@ -1,18 +1,30 @@
-"""Orders: placement with atomic stock reservation and idempotency, and the status flow."""
+"""Orders: placement with atomic stock reservation and idempotency; reads; the moves (``lifecycle``).
+
+Other modules use ``OrderService``: the cart places orders at checkout through ``place`` (or
+``_reserve_and_create`` inside its own transaction), payments reports outcomes through
+``apply_payment``.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storewire.commerce.module import ModuleContext
-from storewire.commerce.orders.events import OrderEvent, OrderStatusChanged
+from storewire.commerce.module import ModuleContext, Signals
+from storewire.commerce.orders.flow import PaymentOutcome
+from storewire.commerce.orders.lifecycle import OrderLifecycle, PaymentResult, order_event, order_facts
+from storewire.commerce.orders.models import (
+    Cancellation,
+    FulfillmentUpdate,
+    NewOrder,
+    OrderLine,
+    OrderOut,
+    StatusChange,
+)
 from storewire.commerce.orders.tables import IdempotencyKeyRow, OrderItemRow, OrderRow
 from storewire.commerce.products.service import ProductService
 from storewire.commerce.products.stock import Stock
@@ -23,84 +35,19 @@ from storewire.realtime.ids import new_id
 from storewire.realtime.policy import Principal, Role, RoomFacts, can_see
 from storewire.storage.database import Database
 
-__all__ = ["NewOrder", "OrderOut", "OrderService", "StatusChange", "lookup_order", "order_facts"]
-
-FLOW = ("pending", "confirmed", "preparing", "ready", "shipped", "delivered")
-ForwardStatus = Literal["confirmed", "preparing", "ready", "shipped", "delivered"]
-
-
-class OrderLine(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    variant_id: str = Field(min_length=1, max_length=40)
-    quantity: int = Field(ge=1, le=10_000)
-
-
-class NewOrder(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    items: list[OrderLine] = Field(min_length=1, max_length=100)
-
-
-class StatusChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status: ForwardStatus
-    tracking_number: str | None = Field(None, min_length=1, max_length=100)
-
-
-class OrderItemOut(BaseModel):
-    product_id: str
-    variant_id: str
-    name: str
-    quantity: int
-    unit_price_cents: int
-
-
-class OrderOut(BaseModel):
-    id: str
-    buyer_id: str
-    seller_id: str
-    items: list[OrderItemOut]
-    total_cents: int
-    currency: str
-    status: str
-    payment_status: str
-    tracking_number: str | None
-
-    @classmethod
-    def of(cls, row: OrderRow) -> OrderOut:
-        return cls(
-            id=row.id,
-            buyer_id=row.buyer_id,
-            seller_id=row.seller_id,
-            items=[OrderItemOut.model_validate(item, from_attributes=True) for item in row.items],
-            total_cents=row.total_cents,
-            currency=row.currency,
-            status=row.status,
-            payment_status=row.payment_status,
-            tracking_number=row.tracking_number,
-        )
-
-
-def _event(row: OrderRow) -> OrderEvent:
-    return OrderEvent(
-        order_id=row.id,
-        buyer_id=row.buyer_id,
-        seller_id=row.seller_id,
-        status=row.status,
-        payment_status=row.payment_status,
-        total_cents=row.total_cents,
-        currency=row.currency,
-        tracking_number=row.tracking_number,
-    )
-
-
-def order_facts(order: OrderRow | None) -> RoomFacts:
-    """The one visibility rule's view of an order: its seller owns it, its buyer is a member."""
-    if order is None:
-        return RoomFacts(exists=False)
-    return RoomFacts(exists=True, owner_id=order.seller_id, members=frozenset({order.buyer_id}))
+__all__ = [
+    "Cancellation",
+    "FulfillmentUpdate",
+    "NewOrder",
+    "OrderLine",
+    "OrderOut",
+    "OrderService",
+    "PaymentOutcome",
+    "PaymentResult",
+    "StatusChange",
+    "lookup_order",
+    "order_facts",
+]
 
 
 async def lookup_order(session: AsyncSession, order_id: str) -> RoomFacts:
@@ -109,14 +56,18 @@ async def lookup_order(session: AsyncSession, order_id: str) -> RoomFacts:
 
 
 class OrderService:
-    def __init__(self, db: Database, publisher: Publisher, stock: Stock) -> None:
+    """Places orders and moves them along their flow (the moves live in ``lifecycle``)."""
+
+    def __init__(self, db: Database, publisher: Publisher, stock: Stock, signals: Signals) -> None:
         self._db = db
         self._publisher = publisher
         self._stock = stock
+        self._lifecycle = OrderLifecycle(db, publisher, stock, signals)
 
     @classmethod
     def build(cls, context: ModuleContext) -> OrderService:
-        return cls(context.db, context.publisher, context.services.get(ProductService).stock)
+        stock = context.services.get(ProductService).stock
+        return cls(context.db, context.publisher, stock, context.signals)
 
     async def place(
         self,
@@ -148,7 +99,7 @@ class OrderService:
                         )
                     )
                     await session.flush()
-                self._publisher.publish(session, "order:created", _event(order))
+                self._publisher.publish(session, "order:created", order_event(order))
         except IntegrityError:
             # Another request with the same key committed first: answer with its order.
             if idempotency_key is not None:
@@ -228,26 +179,36 @@ class OrderService:
 
     async def change_status(self, principal: Principal, order_id: str, change: StatusChange) -> OrderOut:
         """Move an order forward along its flow (steps may be skipped, never reversed)."""
-        async with self._db.transaction() as session:
-            # The row lock serialises concurrent changes (PostgreSQL; SQLite writers are serial anyway),
-            # so a check-then-write can never move an order backwards.
-            order = await session.get(OrderRow, order_id, with_for_update=True, populate_existing=True)
-            if order is None or not can_see(principal, order_facts(order)):
-                raise NotFound(f"order {order_id} not found")
-            if not principal.acts_for_seller(order.seller_id):
-                raise Forbidden("only the order's seller or its staff change its status")
-            if order.status not in FLOW or FLOW.index(change.status) <= FLOW.index(order.status):
-                raise Conflict(
-                    f"an order cannot move from {order.status} to {change.status}", code="invalid_transition"
-                )
-            previous = order.status
-            order.status = change.status
-            if change.tracking_number is not None:
-                order.tracking_number = change.tracking_number
-            await session.flush()
-            event = OrderStatusChanged(**_event(order).model_dump(), previous_status=previous)
-            self._publisher.publish(session, "order:status_changed", event)
-            return OrderOut.of(order)
+        return await self._lifecycle.change_status(principal, order_id, change)
+
+    async def update_fulfillment(
+        self, principal: Principal, order_id: str, update: FulfillmentUpdate
+    ) -> OrderOut:
+        """Set or correct a shipped order's tracking number and carrier."""
+        return await self._lifecycle.update_fulfillment(principal, order_id, update)
+
+    async def cancel(self, principal: Principal, order_id: str, cancellation: Cancellation) -> OrderOut:
+        """Cancel an unpaid order before it ships; its stock is given back."""
+        return await self._lifecycle.cancel(principal, order_id, cancellation)
+
+    async def refund(self, principal: Principal, order_id: str) -> OrderOut:
+        """Refund a paid order; its stock is given back if it had not shipped."""
+        return await self._lifecycle.refund(principal, order_id)
+
+    async def apply_payment(
+        self,
+        session: AsyncSession,
+        order_id: str,
+        outcome: PaymentOutcome,
+        *,
+        reference: str | None = None,
+        amount_cents: int | None = None,
+        currency: str | None = None,
+    ) -> PaymentResult:
+        """Apply a payment provider's outcome to an order inside the caller's transaction."""
+        return await self._lifecycle.apply_payment(
+            session, order_id, outcome, reference=reference, amount_cents=amount_cents, currency=currency
+        )
 
     async def get(self, principal: Principal, order_id: str) -> OrderOut:
         async with self._db.reading() as session:
@@ -267,3 +228,13 @@ class OrderService:
         async with self._db.reading() as session:
             rows = (await session.scalars(query)).all()
         return [OrderOut.of(row) for row in rows]
+
+    async def create_in(self, session: AsyncSession, buyer_id: str, new: NewOrder) -> OrderRow:
+        """Reserve and create one order in the caller's transaction, and publish ``order:created``.
+
+        For another module's larger transaction (the cart's checkout places one order per seller, all
+        or nothing): a short line raises ``409 insufficient_stock`` and the caller's rollback undoes all.
+        """
+        order = await self._reserve_and_create(session, buyer_id, new)
+        self._publisher.publish(session, "order:created", order_event(order))
+        return order

@@ -24,6 +24,8 @@ class OrderRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     payment_status: Mapped[str] = mapped_column(String(16))
     tracking_number: Mapped[str | None] = mapped_column(String(100))
+    carrier: Mapped[str | None] = mapped_column(String(60))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     items: Mapped[list[OrderItemRow]] = relationship(order_by="OrderItemRow.position", lazy="selectin")
