@@ -1,4 +1,4 @@
-"""The ``storewire`` command: serve, users, token, catalog, db."""
+"""The ``storewire`` command: serve, demo, users, token, catalog, db."""
 
 from __future__ import annotations
 
@@ -80,6 +80,30 @@ def serve(
     server.run()
     if not server.started:
         sys.exit(1)
+
+
+@app.command()
+def demo() -> None:
+    """Seed demo stores, products, carts and orders into the database; running it again adds nothing.
+
+    Prints the demo accounts (password ``storewire-demo``) and what the demo holds. The events of the
+    seeding wait in the outbox; a server started on this database relays them.
+    """
+    settings = _settings()
+    if settings.env == "prod":
+        typer.echo("demo data is refused in prod (STOREWIRE_ENV=prod)", err=True)
+        raise typer.Exit(2)
+
+    async def seed() -> None:
+        from storewire.demo import seed_demo
+
+        node = await _open_node()
+        try:
+            await seed_demo(node)
+        finally:
+            await node.db.dispose()
+
+    _run(seed)
 
 
 @users_app.command("create")
