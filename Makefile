@@ -72,3 +72,9 @@ bench: install $(BENCH_NODE)
 
 bench-quick: install $(BENCH_NODE)
 	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
+
+# REST mutation -> event latency with 1,000 connected clients (DESIGN §7); needs node, no npm packages.
+# LATENCY_ARGS passes options to bench/latency.py, e.g. `make bench-latency LATENCY_ARGS="--n 100"`.
+.PHONY: bench-latency
+bench-latency: install system-deps
+	$(BIN)/python bench/latency.py $(LATENCY_ARGS)

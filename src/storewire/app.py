@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> StorewireApp:
     )
     api.state.node = node
     api.state.services = node.services
-    api.state.authenticate = node.accounts.principal_for_token
+    api.state.authenticate = node.accounts.principal_for_request
     install_problem_handlers(api)
     install_docs(api, title="storewire", openapi_url="/api/v1/openapi.json")
     api.add_middleware(ActingSocket)

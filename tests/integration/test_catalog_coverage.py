@@ -161,6 +161,8 @@ async def _store_day(store: Store) -> None:
         expect=201,
     )
     pid, vid = product["id"], product["variants"][0]["id"]
+    # Join only once product:created has been fanned out, or the join could overtake it.
+    await roles[SELLER].py.wait_for_match("product:created", lambda e: e["data"]["product_id"] == pid)
     await roles[PRODUCT_ROOM].join(f"product:{pid}")
     await store.call("PATCH", f"/products/{pid}", seller, {"description": "Chocolate, plum."})
 

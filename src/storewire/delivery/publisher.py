@@ -9,12 +9,15 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from storewire.realtime.catalog import Catalog
 from storewire.realtime.ids import new_id
 from storewire.storage.tables import OutboxRow
 
 __all__ = ["Publisher", "acting_socket"]
+
+_WAKE_PENDING = "storewire_wake_relay"
 
 acting_socket: ContextVar[str | None] = ContextVar("storewire_acting_socket", default=None)
 """The Socket.IO id of the socket that made the current request (header ``X-Socket-Id``), if any.
@@ -57,8 +60,13 @@ class Publisher:
                 exclude_sid=acting_socket.get(),
             )
         )
-        event.listen(session.sync_session, "after_commit", self._after_commit, once=True)
+        sync_session = session.sync_session
+        if not sync_session.info.get(_WAKE_PENDING):
+            # One wake-up per transaction, however many events it publishes.
+            sync_session.info[_WAKE_PENDING] = True
+            event.listen(sync_session, "after_commit", self._after_commit, once=True)
         return event_id
 
-    def _after_commit(self, _session: Any) -> None:
+    def _after_commit(self, session: Session) -> None:
+        session.info.pop(_WAKE_PENDING, None)
         self._wake_relay()

@@ -10,6 +10,15 @@ id, and ``seq`` is assigned in delivery order. A crash after the log commit but 
 repaired on start: log entries above ``published_seq`` are fanned out again with the same envelopes
 (same ids and seqs, so a client can drop a repeat); a crash before the log commit leaves the rows in
 the outbox for the next round.
+
+Latency: a round is ONE write transaction of three round trips (DELETE ... RETURNING the outbox
+rows, INSERT the log entries, COMMIT). The stored ``published_seq`` is written lazily: when the relay
+has been idle for ``poll_interval``, on stop, and by a round's transaction once it lags by
+``STORE_LAG_EVENTS`` or ``STORE_LAG_SECONDS`` (it then names earlier rounds' fan-out, already done).
+So it may lag what was fanned out, which only means a crash re-publishes a little more (the
+guarantee is at-least-once), but it never runs ahead of it. A round that takes fewer rows than
+``batch_size`` is the last one: rows that commit later wake the relay again (the wake-up is cleared
+before the round reads the outbox), so no empty write transaction is spent checking.
 """
 
 from __future__ import annotations
@@ -18,9 +27,11 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storewire.delivery.brokers.base import Broker, BrokerMessage
 from storewire.realtime.envelope import Envelope
@@ -30,6 +41,16 @@ from storewire.storage.tables import EventLogRow, OutboxRow, RelayStateRow, utcn
 __all__ = ["Relay"]
 
 logger = logging.getLogger(__name__)
+
+STORE_LAG_EVENTS = 1000
+"""A round also stores ``published_seq`` once the stored value lags by this many events ..."""
+STORE_LAG_SECONDS = 5.0
+"""... or was stored this long ago (besides when idle and on stop): what a crash may re-publish."""
+
+
+def _resolve(waiter: asyncio.Future[bool], value: bool) -> None:
+    if not waiter.done():
+        waiter.set_result(value)
 
 
 def _message(row: EventLogRow, epoch: str) -> BrokerMessage:
@@ -53,10 +74,14 @@ class Relay:
         self._broker = broker
         self._batch_size = batch_size
         self._poll_interval = poll_interval
-        self._wakeup = asyncio.Event()
+        self._woken = False
+        self._waiter: asyncio.Future[bool] | None = None
         self._task: asyncio.Task[None] | None = None
         self.epoch = ""
         self.published_seq = 0
+        """How far the fan-out got (in memory; the stored value may lag it, never lead it)."""
+        self._stored_published_seq = 0
+        self._stored_at = time.monotonic()
         self._last_seq = 0
 
     @property
@@ -72,37 +97,71 @@ class Relay:
         self._task = asyncio.create_task(self._run(), name="storewire-relay")
 
     async def stop(self) -> None:
+        """Stop relaying and store how far the fan-out got (so a restart re-publishes nothing)."""
         if self._task is None:
             return
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        try:
+            await self._store_published_seq()
+        except Exception:
+            logger.exception("could not store published_seq on stop; a restart re-publishes from it")
 
     def wake(self) -> None:
         """Ask for a round now (called after a transaction with events commits)."""
-        self._wakeup.set()
+        self._woken = True
+        if self._waiter is not None and not self._waiter.done():
+            # Resolved directly: the relay resumes on the loop's next turn (no helper task to wake).
+            self._waiter.set_result(True)
 
     async def drain(self) -> int:
         """Relay until the outbox is empty; return how many events were relayed."""
         total = 0
         while batch := await self._sequence_batch():
-            await self._fan_out(batch)
+            await self._broker_publish(batch)
             total += len(batch)
         return total
 
     async def _run(self) -> None:
         while True:
             try:
-                await self.drain()
+                # A full batch means more rows may be waiting; a partial one emptied the outbox.
+                while len(batch := await self._sequence_batch()) == self._batch_size:
+                    await self._broker_publish(batch)
+                if batch:
+                    await self._broker_publish(batch)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("relay round failed; retrying")
                 await asyncio.sleep(self._poll_interval)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
-            self._wakeup.clear()
+            if not await self._wait():
+                await self._idle()
+            # Cleared before the next round reads the outbox: a commit after this point wakes us again.
+            self._woken = False
+
+    async def _wait(self) -> bool:
+        """Wait for ``wake`` (True) or ``poll_interval`` (False)."""
+        if self._woken:
+            return True
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        self._waiter = waiter
+        timer = loop.call_later(self._poll_interval, _resolve, waiter, False)
+        try:
+            return await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+
+    async def _idle(self) -> None:
+        """Nothing happened for ``poll_interval``: a good moment to store how far the fan-out got."""
+        try:
+            await self._store_published_seq()
+        except Exception:
+            logger.warning("could not store published_seq; retrying when idle again", exc_info=True)
 
     async def _load_state(self) -> None:
         async with self._db.transaction() as session:
@@ -111,7 +170,7 @@ class Relay:
                 state = RelayStateRow(id=1, epoch=secrets.token_hex(8), published_seq=0)
                 session.add(state)
             self.epoch = state.epoch
-            self.published_seq = state.published_seq
+            self.published_seq = self._stored_published_seq = state.published_seq
             self._last_seq = await session.scalar(select(func.max(EventLogRow.seq))) or 0
 
     async def _publish_unpublished(self) -> None:
@@ -126,17 +185,27 @@ class Relay:
                     )
                 ).all()
             if not rows:
+                await self._store_published_seq()
                 return
             logger.info("re-publishing %d logged events from seq %d", len(rows), rows[0].seq)
-            await self._fan_out([_message(row, self.epoch) for row in rows])
+            await self._broker_publish([_message(row, self.epoch) for row in rows])
 
     async def _sequence_batch(self) -> list[BrokerMessage]:
         async with self._db.transaction() as session:
-            outbox = (
-                await session.scalars(select(OutboxRow).order_by(OutboxRow.id).limit(self._batch_size))
-            ).all()
+            # Taken and deleted in one statement (one round trip); RETURNING has no order, so sort.
+            first = select(OutboxRow.id).order_by(OutboxRow.id).limit(self._batch_size).scalar_subquery()
+            taken = await session.scalars(
+                delete(OutboxRow)
+                .where(OutboxRow.id.in_(first))
+                .returning(OutboxRow)
+                .execution_options(synchronize_session=False)
+            )
+            outbox = sorted(taken.all(), key=lambda row: row.id)
             if not outbox:
                 return []
+            # The previous rounds' fan-out is done: record it in this transaction instead of a
+            # transaction of its own.
+            stored = await self._write_published_seq(session, lazily=True)
             now = utcnow()
             seq = self._last_seq
             logged = []
@@ -156,14 +225,34 @@ class Relay:
                     )
                 )
             session.add_all(logged)
-            await session.execute(delete(OutboxRow).where(OutboxRow.id.in_([row.id for row in outbox])))
         self._last_seq = seq
+        self._stored_published_seq = max(self._stored_published_seq, stored)
         return [_message(row, self.epoch) for row in logged]
 
-    async def _fan_out(self, batch: Sequence[BrokerMessage]) -> None:
+    async def _broker_publish(self, batch: Sequence[BrokerMessage]) -> None:
         await self._broker.publish(batch)
         self.published_seq = batch[-1].seq
-        async with self._db.transaction() as session:
-            await session.execute(
-                update(RelayStateRow).where(RelayStateRow.id == 1).values(published_seq=self.published_seq)
-            )
+
+    async def _store_published_seq(self) -> None:
+        """Store ``published_seq`` in a transaction of its own, if the stored one lags."""
+        if self._stored_published_seq < self.published_seq:
+            async with self._db.transaction() as session:
+                stored = await self._write_published_seq(session)
+            self._stored_published_seq = max(self._stored_published_seq, stored)
+
+    async def _write_published_seq(self, session: AsyncSession, *, lazily: bool = False) -> int:
+        """Write ``published_seq`` in ``session`` if the stored one lags; return the value it will hold.
+
+        ``lazily``: only once it lags by ``STORE_LAG_EVENTS`` events or ``STORE_LAG_SECONDS``, so
+        that most rounds carry no extra statement (on SQLite each one is a thread hand-off).
+        """
+        seq = self.published_seq
+        lag = seq - self._stored_published_seq
+        if lag <= 0:
+            return self._stored_published_seq
+        now = time.monotonic()
+        if lazily and lag < STORE_LAG_EVENTS and now - self._stored_at < STORE_LAG_SECONDS:
+            return self._stored_published_seq
+        await session.execute(update(RelayStateRow).where(RelayStateRow.id == 1).values(published_seq=seq))
+        self._stored_at = now
+        return seq

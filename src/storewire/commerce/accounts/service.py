@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -16,7 +17,11 @@ from storewire.realtime.ids import new_id
 from storewire.realtime.policy import Principal, Role
 from storewire.storage.database import Database
 
-__all__ = ["AccountService", "NewUser", "UserOut"]
+__all__ = ["PRINCIPAL_TTL", "AccountService", "NewUser", "UserOut"]
+
+PRINCIPAL_TTL = 2.0
+"""Seconds a token's user, once read, is reused for that user's REST requests."""
+PRINCIPAL_CACHE_SIZE = 10_000
 
 
 class NewUser(BaseModel):
@@ -52,6 +57,7 @@ class AccountService:
         self._db = db
         self._hasher = hasher
         self.tokens = tokens
+        self._principals: dict[str, tuple[float, Principal]] = {}  # user id -> (expires, principal)
 
     @classmethod
     def build(cls, context: ModuleContext) -> AccountService:
@@ -106,10 +112,32 @@ class AccountService:
         return UserOut.of(row)
 
     async def principal_for_token(self, token: str) -> Principal:
-        """Verify a token and load its user: a token of a deleted user is not valid."""
+        """Verify a token and load its user: a token of a deleted user is not valid.
+
+        For socket connections: a connection lives long, so it is checked against the database
+        when it opens (and, being rare next to requests, that read costs little).
+        """
         claims = self.tokens.verify(token)
         async with self._db.reading() as session:
             row = await session.get(UserRow, claims.user_id)
         if row is None:
+            self._principals.pop(claims.user_id, None)
             raise AuthError("the token's user does not exist", code="auth_invalid")
-        return principal_of(row)
+        principal = principal_of(row)
+        if len(self._principals) >= PRINCIPAL_CACHE_SIZE:
+            self._principals.clear()  # bounded memory; the next requests simply read again
+        self._principals[claims.user_id] = (time.monotonic() + PRINCIPAL_TTL, principal)
+        return principal
+
+    async def principal_for_request(self, token: str) -> Principal:
+        """``principal_for_token`` for REST requests: the user is read at most every ``PRINCIPAL_TTL``.
+
+        The token is verified every time. A database read per request was a good part of a
+        mutation's latency; the price is that a deleted user's token keeps working for REST for up
+        to ``PRINCIPAL_TTL`` seconds (new connections are refused at once).
+        """
+        claims = self.tokens.verify(token)
+        cached = self._principals.get(claims.user_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        return await self.principal_for_token(token)
