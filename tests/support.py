@@ -1,9 +1,11 @@
-"""Test helpers: the server process handle, an API client with users and products, socket clients."""
+"""Test helpers: the server process handle, an API client with users and products, socket clients, and
+the proofs that an event reached exactly its rooms (``assert_envelope``, ``one_each``, ``Audience``)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -193,29 +195,20 @@ async def refusal(
     return packet["data"]
 
 
-async def _user_token(server: ServerProcess, api: Api, role: str, seller_id: str | None = None) -> str:
-    """Create an admin or staff user through the CLI, as an operator would, and log in."""
+def cli_user(server: ServerProcess, role: str, seller_id: str | None = None) -> str:
+    """Create an admin or staff user through the CLI, as an operator would; returns its email."""
     email = f"{role}-{secrets.token_hex(6)}@example.com"
-    command = [
-        sys.executable,
-        "-m",
-        "storewire",
-        "users",
-        "create",
-        "--email",
-        email,
-        "--password",
-        PASSWORD,
-        "--role",
-        role,
-    ]
-    if seller_id:
-        command += ["--seller-id", seller_id]
-    env = {**_server_env(server)}
-    done = await asyncio.to_thread(
-        subprocess.run, command, env=env, capture_output=True, text=True, timeout=60
-    )
+    command = [sys.executable, "-m", "storewire", "users", "create", "--email", email]
+    command += ["--password", PASSWORD, "--role", role]
+    command += ["--seller-id", seller_id] if seller_id else []
+    done = subprocess.run(command, env=_server_env(server), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+    return email
+
+
+async def _user_token(server: ServerProcess, api: Api, role: str, seller_id: str | None = None) -> str:
+    """Create an admin or staff user through the CLI (``cli_user``) and log in."""
+    email = await asyncio.to_thread(cli_user, server, role, seller_id)
     login = await api.http.post("/auth/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 200, login.text
     token: str = login.json()["access_token"]
@@ -255,3 +248,202 @@ class Fence:
             await listener.wait_for_match(
                 "product:created", lambda e: e["data"]["product_id"] == product["id"]
             )
+
+
+ENVELOPE = {"id", "type", "epoch", "seq", "ts", "data", "invalidate"}
+TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def assert_envelope(event: dict[str, Any], name: str) -> None:
+    """``event`` is a full envelope of event ``name`` (DESIGN §4)."""
+    assert set(event) == ENVELOPE, event
+    assert event["type"] == name
+    assert event["id"].startswith("evt_")
+    assert isinstance(event["seq"], int) and event["seq"] > 0
+    assert re.fullmatch(r"[0-9a-f]{16}", event["epoch"])
+    assert TS.match(event["ts"]), event["ts"]
+
+
+async def one_each(name: str, *listeners: Listener) -> dict[str, Any]:
+    """The one ``name`` event each listener got (waiting for it): the same full envelope for all."""
+    events = [(await listener.wait_for(name))[0] for listener in listeners]
+    for listener in listeners:
+        assert len(listener.of(name)) == 1, listener.of(name)
+    assert all(event == events[0] for event in events)
+    first: dict[str, Any] = events[0]
+    assert_envelope(first, name)
+    return first
+
+
+class Audience:
+    """Named sockets that all joined one ``Fence``: once ``settle`` returns, what they got is final, so
+    ``assert_reached`` proves an event reached exactly some of them, and nothing reached the others."""
+
+    def __init__(self, sockets: dict[str, Listener], fence: Fence) -> None:
+        self.sockets = sockets
+        self.fence = fence
+
+    def __getitem__(self, who: str) -> Listener:
+        return self.sockets[who]
+
+    async def settle(self) -> None:
+        """Everything sent so far has arrived on every socket."""
+        await self.fence.wait(*self.sockets.values())
+
+    def got(self, name: str, **data: Any) -> dict[str, list[dict[str, Any]]]:
+        """Per socket, the ``name`` events whose data contains ``data``."""
+        return {
+            who: [e for e in sock.of(name) if all(e["data"].get(k) == v for k, v in data.items())]
+            for who, sock in self.sockets.items()
+        }
+
+    def assert_reached(self, name: str, who: set[str], count: int = 1, **data: Any) -> list[dict[str, Any]]:
+        """After ``settle``: the sockets ``who``, and no other, got ``count`` ``name`` events whose data
+        contains ``data``, each a full envelope, the same envelopes in the same order. Returns them."""
+        received = self.got(name, **data)
+        assert {w for w, events in received.items() if events} == who, (name, received)
+        reached = [events for events in received.values() if events]
+        assert all(len(events) == count for events in reached), (name, received)
+        assert all(events == reached[0] for events in reached)  # one envelope for everyone
+        for envelope in reached[0]:
+            assert_envelope(envelope, name)
+        assert len({e["id"] for e in reached[0]}) == count
+        return reached[0]
+
+    async def close(self) -> None:
+        await close_all(*self.sockets.values())
+
+
+async def open_audience(url: str, api: Api, tokens: dict[str, str], transports: list[str]) -> Audience:
+    """Connect one socket per ``tokens`` entry (its name: the token) and join them all to a new fence."""
+    fence = await Fence.create(api)
+    sockets: dict[str, Listener] = {}
+    try:
+        for who, token in tokens.items():
+            sockets[who] = await listen(url, token, transports)
+        await fence.join(*sockets.values())
+    except BaseException:
+        await close_all(*sockets.values())
+        raise
+    return Audience(sockets, fence)
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> None:
+    """``response`` is problem JSON (RFC 9457) with this status and ``code``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == code, response.text
+
+
+# -- orders: one seller with its staff and an admin, orders placed with them, and an order's audience ---
+
+
+@dataclass
+class Crew:
+    """One seller with a kitchen staff member, and an admin (created once per module: the CLI is slow)."""
+
+    seller: User
+    staff_token: str
+    admin_token: str
+
+
+def make_crew(server: ServerProcess) -> Crew:
+    with httpx.Client(base_url=f"{server.url}/api/v1", timeout=30) as http:
+
+        def login(email: str) -> dict[str, Any]:
+            response = http.post("/auth/login", json={"email": email, "password": PASSWORD})
+            assert response.status_code == 200, response.text
+            body: dict[str, Any] = response.json()
+            return body
+
+        email = f"seller-{secrets.token_hex(6)}@example.com"
+        body = {"email": email, "password": PASSWORD, "name": "seller user", "role": "seller"}
+        assert http.post("/auth/register", json=body).status_code == 201
+        session = login(email)
+        seller = User(session["user"]["id"], email, "seller", session["access_token"])
+        staff = login(cli_user(server, "staff", seller.id))["access_token"]
+        return Crew(seller, staff, login(cli_user(server, "admin"))["access_token"])
+
+
+async def place(api: Api, crew: Crew, stock: int = 5, quantity: int = 2) -> tuple[User, dict[str, Any], str]:
+    """A new buyer's order of ``quantity`` units of a new product of the crew's seller."""
+    buyer = await api.register("buyer")
+    product = await api.product(crew.seller, stock=stock)
+    placed = await api.order(buyer, product["variants"][0]["id"], quantity)
+    assert placed.status_code == 201, placed.text
+    return buyer, product, placed.json()["id"]
+
+
+async def stock_of(api: Api, seller: User, product: dict[str, Any]) -> int:
+    response = await api.http.get(f"/products/{product['id']}", headers=seller.headers)
+    assert response.status_code == 200, response.text
+    stock: int = response.json()["variants"][0]["stock"]
+    return stock
+
+
+ORDER_FIELDS = {
+    "order_id",
+    "buyer_id",
+    "seller_id",
+    "status",
+    "payment_status",
+    "total_cents",
+    "currency",
+    "tracking_number",
+}
+
+
+class OrderAudience(Audience):
+    """One order's audience: its buyer (``user:{buyer}``), its seller (``user:{seller}``), the seller's
+    staff (``kitchen:{seller}``), an admin in ``order:{id}`` only (admins are not in the other rooms of
+    these events), and an outsider who must get nothing."""
+
+    MEMBERS = {"buyer", "seller", "staff", "room"}
+
+    def __init__(self, sockets: dict[str, Listener], fence: Fence, order_id: str) -> None:
+        super().__init__(sockets, fence)
+        self.order_id = order_id
+        self.buyer, self.seller, self.outsider = sockets["buyer"], sockets["seller"], sockets["outsider"]
+        self.members = [sockets[who] for who in ("buyer", "seller", "staff", "room")]
+
+    @classmethod
+    async def open(
+        cls, server: ServerProcess, api: Api, crew: Crew, buyer: User, order_id: str, transports: list[str]
+    ) -> OrderAudience:
+        outsider = await api.register("buyer")
+        tokens = {
+            "buyer": buyer.token,
+            "seller": crew.seller.token,
+            "staff": crew.staff_token,
+            "room": crew.admin_token,
+            "outsider": outsider.token,
+        }
+        crowd = await open_audience(server.url, api, tokens, transports)
+        audience = cls(crowd.sockets, crowd.fence, order_id)
+        try:
+            room = f"order:{order_id}"
+            assert await audience["room"].join(room) == {"ok": True, "room": room}
+            # An outsider may not join the order's room either.
+            refused = await audience.outsider.join(room)
+            assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused
+        except BaseException:
+            await audience.close()
+            raise
+        return audience
+
+    def of(self, listener: Listener, name: str) -> list[dict[str, Any]]:
+        return [e for e in listener.of(name) if e["data"].get("order_id") == self.order_id]
+
+    async def expect(self, name: str, count: int = 1) -> list[dict[str, Any]]:
+        """After ``settle``: each member got exactly ``count`` ``name`` events of this order, the same
+        envelopes in the same order, and the outsider got nothing but the fences."""
+        await self.settle()
+        events = self.assert_reached(name, self.MEMBERS, count, order_id=self.order_id)
+        for envelope in events:
+            assert set(envelope["data"]) >= ORDER_FIELDS, envelope["data"]
+            assert envelope["invalidate"] == [["orders", self.order_id], ["orders"]]
+        self.assert_outsider_clean()
+        return events
+
+    def assert_outsider_clean(self) -> None:
+        assert [e for e, _ in self.outsider.events if e != "product:created"] == []

@@ -4,19 +4,25 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from tests.support import Api, Fence, Listener, ServerProcess, User, _user_token, close_all, listen
+from tests.support import (
+    Api,
+    Listener,
+    ServerProcess,
+    User,
+    _user_token,
+    assert_envelope,
+    listen,
+    open_audience,
+)
 
 pytestmark = pytest.mark.integration
 
-TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-ENVELOPE = {"id", "type", "epoch", "seq", "ts", "data", "invalidate"}
 INTERVAL = 0.5  # the service's coalescing interval (AnalyticsService default)
 
 
@@ -40,15 +46,6 @@ async def pay(api: Api, buyer: User, order_id: str) -> None:
     assert paid.status_code in (200, 201, 202, 204), paid.text
 
 
-def assert_envelope(event: dict[str, Any], name: str) -> None:
-    assert set(event) == ENVELOPE, event
-    assert event["type"] == name
-    assert event["id"].startswith("evt_")
-    assert isinstance(event["seq"], int) and event["seq"] > 0
-    assert re.fullmatch(r"[0-9a-f]{16}", event["epoch"])
-    assert TS.match(event["ts"]), event["ts"]
-
-
 def analytics_events(listener: Listener) -> list[tuple[str, Any]]:
     return [(name, data) for name, data in listener.events if name.startswith("analytics:")]
 
@@ -67,14 +64,10 @@ async def test_sale_and_metrics_reach_exactly_their_audience(
     )
     admin_token = await _user_token(server, api, "admin")
     product = await api.product(seller, stock=5)
-    fence = await Fence.create(api)
-    seller_socket = await listen(server.url, seller.token, transports)
-    admin_socket = await listen(server.url, admin_token, transports)
-    other_socket = await listen(server.url, other_seller.token, transports)
-    buyer_socket = await listen(server.url, buyer.token, transports)
-    sockets = (seller_socket, admin_socket, other_socket, buyer_socket)
+    tokens = {"seller": seller.token, "admin": admin_token, "other": other_seller.token, "buyer": buyer.token}
+    crowd = await open_audience(server.url, api, tokens, transports)
+    seller_socket, admin_socket = crowd["seller"], crowd["admin"]
     try:
-        await fence.join(*sockets)
         day_before = today()
         order = await paid_order(api, buyer, product["variants"][0]["id"], 2)
 
@@ -108,17 +101,15 @@ async def test_sale_and_metrics_reach_exactly_their_audience(
         assert mine["invalidate"] == [["analytics", "summary"]]
 
         # Everything sent before the fence is in: exactly once each, and nothing for the others.
-        await fence.wait(*sockets)
-        assert seller_socket.of("analytics:sale_completed") == [sale]
-        assert metrics_for(seller_socket, seller.id) == [mine]
-        assert metrics_for(admin_socket, seller.id) == [mine]
-        assert [
-            e for e in admin_socket.of("analytics:sale_completed") if e["data"]["seller_id"] == seller.id
-        ] == []
-        assert analytics_events(other_socket) == []
-        assert analytics_events(buyer_socket) == []
+        await crowd.settle()
+        assert crowd.assert_reached("analytics:sale_completed", {"seller"}) == [sale]
+        assert crowd.assert_reached(
+            "analytics:metrics_updated", {"seller", "admin"}, seller_id=seller.id
+        ) == [mine]
+        assert analytics_events(crowd["other"]) == []
+        assert analytics_events(crowd["buyer"]) == []
     finally:
-        await close_all(*sockets)
+        await crowd.close()
 
 
 async def test_a_burst_of_sales_is_coalesced(server: ServerProcess, api: Api) -> None:

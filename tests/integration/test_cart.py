@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -12,21 +11,26 @@ import httpx
 import pytest
 
 from storewire.commerce.accounts.security import TokenService
-from tests.support import PASSWORD, Api, Fence, Listener, ServerProcess, User, close_all, listen
+from tests.support import (
+    PASSWORD,
+    Api,
+    Audience,
+    Listener,
+    ServerProcess,
+    User,
+    assert_envelope,
+    listen,
+    one_each,
+    open_audience,
+)
 
 pytestmark = pytest.mark.integration
 
-TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 CART_EVENTS = ("cart:updated", "cart:inventory_warning", "cart:price_changed")
 
 
-def assert_envelope(event: dict[str, Any], name: str) -> None:
-    assert set(event) == {"id", "type", "epoch", "seq", "ts", "data", "invalidate"}, event
-    assert event["type"] == name
-    assert event["id"].startswith("evt_")
-    assert isinstance(event["seq"], int) and event["seq"] > 0
-    assert re.fullmatch(r"[0-9a-f]{16}", event["epoch"])
-    assert TS.match(event["ts"]), event["ts"]
+def assert_cart_event(event: dict[str, Any], name: str) -> None:
+    assert_envelope(event, name)
     assert event["invalidate"] == [["cart"]]
 
 
@@ -34,12 +38,21 @@ def cart_events(listener: Listener) -> list[tuple[str, Any]]:
     return [(name, data) for name, data in listener.events if name in CART_EVENTS]
 
 
-async def settle(fence: Fence, *listeners: Listener) -> None:
-    """Let the events of requests made before these sockets connected arrive (the relay may fan them
-    out after a connect), then forget them: what the listeners record from here on is new."""
-    await fence.wait(*listeners)
-    for listener in listeners:
+async def quiet_audience(server: ServerProcess, api: Api, **users: User) -> Audience:
+    """Websocket clients of ``users`` behind a fence, the events of requests made before they connected
+    let in (the relay may fan them out after a connect) and forgotten: what they record from here on
+    is new."""
+    crowd = await open_audience(
+        server.url, api, {who: user.token for who, user in users.items()}, ["websocket"]
+    )
+    try:
+        await crowd.settle()
+    except BaseException:
+        await crowd.close()
+        raise
+    for listener in crowd.sockets.values():
         listener.events.clear()
+    return crowd
 
 
 async def product(
@@ -107,21 +120,17 @@ async def test_cart_updated_reaches_every_device_of_its_owner_once_and_nobody_el
         await api.register("buyer"),
     )
     product_id, variant = await product(api, seller, price=500)
-    phone = await listen(server.url, buyer.token, transports)
-    laptop = await listen(server.url, buyer.token, transports)
-    other_socket = await listen(server.url, other.token, transports)
-    fence = await Fence.create(api)
-    await fence.join(phone, laptop, other_socket)
+    tokens = {"phone": buyer.token, "laptop": buyer.token, "other": other.token}
+    crowd = await open_audience(server.url, api, tokens, transports)
+    phone, laptop, other_socket = crowd["phone"], crowd["laptop"], crowd["other"]
     try:
         added = await add(api, buyer, variant, 2)
         assert added.status_code == 201, added.text
         item = added.json()["items"][0]
         assert item["quantity"] == 2 and item["available"] == 10 and item["purchasable"] is True
         assert added.json()["totals"] == [{"currency": "EUR", "total_cents": 1000}]
-        (first,) = await phone.wait_for("cart:updated")
-        (same,) = await laptop.wait_for("cart:updated")
-        assert first == same  # one event, one envelope
-        assert_envelope(first, "cart:updated")
+        first = await one_each("cart:updated", phone, laptop)  # one event, one envelope
+        assert_cart_event(first, "cart:updated")
         assert first["data"] == {
             "owner_id": buyer.id,
             "action": "added",
@@ -154,7 +163,7 @@ async def test_cart_updated_reaches_every_device_of_its_owner_once_and_nobody_el
         cleared = await api.http.delete("/cart", headers=buyer.headers)
         assert cleared.status_code == 200 and cleared.json() == {"items": [], "totals": []}
 
-        await fence.wait(phone, laptop, other_socket)
+        await crowd.settle()
         for device in (phone, laptop):
             events = [data for name, data in cart_events(device)]
             assert [e["data"]["action"] for e in events] == [
@@ -178,31 +187,28 @@ async def test_cart_updated_reaches_every_device_of_its_owner_once_and_nobody_el
             seqs = [e["seq"] for e in events]
             assert seqs == sorted(seqs)
             for event in events:
-                assert_envelope(event, "cart:updated")
+                assert_cart_event(event, "cart:updated")
         assert [e["id"] for _, e in cart_events(phone)] == [e["id"] for _, e in cart_events(laptop)]
         assert cart_events(other_socket) == []
     finally:
-        await close_all(phone, laptop, other_socket)
+        await crowd.close()
 
 
 async def test_x_socket_id_excludes_the_acting_device_only(server: ServerProcess, api: Api) -> None:
     seller, buyer = await api.register("seller"), await api.register("buyer")
     _, variant = await product(api, seller)
-    acting = await listen(server.url, buyer.token, ["websocket"])
-    other_device = await listen(server.url, buyer.token, ["websocket"])
-    fence = await Fence.create(api)
-    await fence.join(acting, other_device)
+    crowd = await open_audience(server.url, api, {"acting": buyer.token, "other": buyer.token}, ["websocket"])
+    acting, other_device = crowd["acting"], crowd["other"]
     try:
         sid = acting.client.get_sid()
         assert sid
         assert (await add(api, buyer, variant, 1, **{"X-Socket-Id": sid})).status_code == 201
-        (seen,) = await other_device.wait_for("cart:updated")
-        assert_envelope(seen, "cart:updated")
-        await fence.wait(acting, other_device)
+        assert_cart_event(await one_each("cart:updated", other_device), "cart:updated")
+        await crowd.settle()
         assert cart_events(acting) == []
         assert len(other_device.of("cart:updated")) == 1
     finally:
-        await close_all(acting, other_device)
+        await crowd.close()
 
 
 async def test_stock_and_price_changes_warn_the_carts_holding_the_variant(
@@ -213,21 +219,15 @@ async def test_stock_and_price_changes_warn_the_carts_holding_the_variant(
     product_id, variant = await product(api, seller, stock=10, price=1000)
     assert (await add(api, big, variant, 5)).status_code == 201
     assert (await add(api, small, variant, 2)).status_code == 201
-    big_socket = await listen(server.url, big.token, ["websocket"])
-    small_socket = await listen(server.url, small.token, ["websocket"])
-    empty_socket = await listen(server.url, empty.token, ["websocket"])
-    seller_socket = await listen(server.url, seller.token, ["websocket"])
-    sockets = (big_socket, small_socket, empty_socket, seller_socket)
-    fence = await Fence.create(api)
-    await fence.join(*sockets)
-    await settle(fence, *sockets)
+    crowd = await quiet_audience(server, api, big=big, small=small, empty=empty, seller=seller)
+    big_socket, small_socket = crowd["big"], crowd["small"]
     try:
         counted = await api.http.put(
             f"/variants/{variant}/stock", headers=seller.headers, json={"quantity": 3}
         )
         assert counted.status_code == 200, counted.text
         (warning,) = await big_socket.wait_for("cart:inventory_warning")
-        assert_envelope(warning, "cart:inventory_warning")
+        assert_cart_event(warning, "cart:inventory_warning")
         assert warning["data"] == {
             "owner_id": big.id,
             "product_id": product_id,
@@ -244,7 +244,7 @@ async def test_stock_and_price_changes_warn_the_carts_holding_the_variant(
         (small_price,) = await small_socket.wait_for("cart:price_changed")
         assert big_price["id"] != small_price["id"]  # one event per owner, each to its own room
         for event, owner in ((big_price, big), (small_price, small)):
-            assert_envelope(event, "cart:price_changed")
+            assert_cart_event(event, "cart:price_changed")
             assert event["data"] == {
                 "owner_id": owner.id,
                 "product_id": product_id,
@@ -270,7 +270,7 @@ async def test_stock_and_price_changes_warn_the_carts_holding_the_variant(
         )
         assert restocked.status_code == 200
 
-        await fence.wait(*sockets)
+        await crowd.settle()
         assert [name for name, _ in cart_events(big_socket)] == [
             "cart:inventory_warning",
             "cart:price_changed",
@@ -280,10 +280,10 @@ async def test_stock_and_price_changes_warn_the_carts_holding_the_variant(
             "cart:price_changed",
             "cart:inventory_warning",
         ]
-        assert cart_events(empty_socket) == []
-        assert cart_events(seller_socket) == []
+        assert cart_events(crowd["empty"]) == []
+        assert cart_events(crowd["seller"]) == []
     finally:
-        await close_all(*sockets)
+        await crowd.close()
 
 
 async def test_checkout_places_one_order_per_seller_and_empties_the_cart(
@@ -299,13 +299,8 @@ async def test_checkout_places_one_order_per_seller_and_empties_the_cart(
     tea_id, tea = await product(api, second, stock=10, price=700, currency="USD")
     for variant, quantity in ((beans, 2), (tea, 1), (mugs, 3)):
         assert (await add(api, buyer, variant, quantity)).status_code == 201
-    buyer_socket = await listen(server.url, buyer.token, ["websocket"])
-    first_socket = await listen(server.url, first.token, ["websocket"])
-    second_socket = await listen(server.url, second.token, ["websocket"])
-    sockets = (buyer_socket, first_socket, second_socket)
-    fence = await Fence.create(api)
-    await fence.join(*sockets)
-    await settle(fence, *sockets)
+    crowd = await quiet_audience(server, api, buyer=buyer, first=first, second=second)
+    buyer_socket, first_socket, second_socket = crowd["buyer"], crowd["first"], crowd["second"]
     try:
         done = await checkout(api, buyer)
         assert done.status_code == 201, done.text
@@ -327,7 +322,7 @@ async def test_checkout_places_one_order_per_seller_and_empties_the_cart(
         to_buyer = await buyer_socket.wait_for("order:created", 2)
         assert {e["data"]["order_id"] for e in to_buyer} == {o["id"] for o in orders.values()}
         (cleared,) = await buyer_socket.wait_for("cart:updated")
-        assert_envelope(cleared, "cart:updated")
+        assert_cart_event(cleared, "cart:updated")
         assert cleared["data"]["action"] == "cleared" and cleared["data"]["cart"]["item_count"] == 0
 
         assert await get_cart(api, buyer) == {"items": [], "totals": []}
@@ -338,14 +333,14 @@ async def test_checkout_places_one_order_per_seller_and_empties_the_cart(
             7,
             9,
         ]
-        await fence.wait(*sockets)
+        await crowd.settle()
         assert len(first_socket.of("order:created")) == 1 and len(second_socket.of("order:created")) == 1
         assert len(buyer_socket.of("order:created")) == 2
         # Emptied before the orders took their units: the buyer's own lines raise no warning.
         assert [name for name, _ in cart_events(buyer_socket)] == ["cart:updated"]
         assert cart_events(first_socket) == cart_events(second_socket) == []
     finally:
-        await close_all(*sockets)
+        await crowd.close()
 
 
 async def test_checkout_with_a_short_line_changes_nothing(server: ServerProcess, api: Api) -> None:
@@ -362,13 +357,7 @@ async def test_checkout_with_a_short_line_changes_nothing(server: ServerProcess,
         await api.http.put(f"/variants/{scarce}/stock", headers=second.headers, json={"quantity": 4})
     ).status_code == 200
     before = await get_cart(api, buyer)
-    buyer_socket = await listen(server.url, buyer.token, ["websocket"])
-    first_socket = await listen(server.url, first.token, ["websocket"])
-    second_socket = await listen(server.url, second.token, ["websocket"])
-    sockets = (buyer_socket, first_socket, second_socket)
-    fence = await Fence.create(api)
-    await fence.join(*sockets)
-    await settle(fence, *sockets)
+    crowd = await quiet_audience(server, api, buyer=buyer, first=first, second=second)
     try:
         refused = await checkout(api, buyer)
         assert refused.status_code == 409, refused.text
@@ -379,11 +368,11 @@ async def test_checkout_with_a_short_line_changes_nothing(server: ServerProcess,
         assert await stock_of(api, second, scarce_id) == 4
         orders = await api.http.get("/orders", headers=buyer.headers)
         assert orders.status_code == 200 and orders.json() == []
-        await fence.wait(*sockets)
-        for socket in sockets:
+        await crowd.settle()
+        for socket in crowd.sockets.values():
             assert [name for name, _ in socket.events if not name.startswith(("product:", "stock:"))] == []
     finally:
-        await close_all(*sockets)
+        await crowd.close()
 
 
 async def test_checkout_idempotency_key_replays_the_first_result(api: Api) -> None:

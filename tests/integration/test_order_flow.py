@@ -8,161 +8,19 @@ order's room (``order:{id}``), and another buyer who must get nothing. A ``Fence
 
 from __future__ import annotations
 
-import re
-import secrets
-import subprocess
-import sys
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support import PASSWORD, Api, Fence, Listener, ServerProcess, User, _server_env, close_all, listen
+from tests.support import Api, Crew, OrderAudience, ServerProcess, assert_problem, make_crew, place, stock_of
 
 pytestmark = pytest.mark.integration
-
-TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-ENVELOPE = {"id", "type", "epoch", "seq", "ts", "data", "invalidate"}
-ORDER_FIELDS = {
-    "order_id",
-    "buyer_id",
-    "seller_id",
-    "status",
-    "payment_status",
-    "total_cents",
-    "currency",
-    "tracking_number",
-}
-
-
-@dataclass
-class Crew:
-    """One seller with a kitchen staff member, and an admin (created once per module: the CLI is slow)."""
-
-    seller: User
-    staff_token: str
-    admin_token: str
-
-
-def _cli_user(server: ServerProcess, http: httpx.Client, role: str, seller_id: str | None = None) -> str:
-    email = f"{role}-{secrets.token_hex(6)}@example.com"
-    command = [sys.executable, "-m", "storewire", "users", "create", "--email", email]
-    command += ["--password", PASSWORD, "--role", role]
-    command += ["--seller-id", seller_id] if seller_id else []
-    done = subprocess.run(command, env=_server_env(server), capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    login = http.post("/auth/login", json={"email": email, "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    token: str = login.json()["access_token"]
-    return token
-
-
-def make_crew(server: ServerProcess) -> Crew:
-    with httpx.Client(base_url=f"{server.url}/api/v1", timeout=30) as http:
-        email = f"seller-{secrets.token_hex(6)}@example.com"
-        body = {"email": email, "password": PASSWORD, "name": "seller user", "role": "seller"}
-        assert http.post("/auth/register", json=body).status_code == 201
-        login = http.post("/auth/login", json={"email": email, "password": PASSWORD}).json()
-        seller = User(login["user"]["id"], email, "seller", login["access_token"])
-        return Crew(seller, _cli_user(server, http, "staff", seller.id), _cli_user(server, http, "admin"))
 
 
 @pytest.fixture(scope="module")
 def crew(server: ServerProcess) -> Crew:
     return make_crew(server)
-
-
-def assert_envelope(envelope: dict[str, Any], name: str, order_id: str) -> None:
-    assert set(envelope) == ENVELOPE, envelope
-    assert envelope["type"] == name
-    assert envelope["id"].startswith("evt_")
-    assert isinstance(envelope["seq"], int) and envelope["seq"] > 0
-    assert isinstance(envelope["epoch"], str) and envelope["epoch"]
-    assert TS.match(envelope["ts"]), envelope["ts"]
-    assert set(envelope["data"]) >= ORDER_FIELDS, envelope["data"]
-    assert envelope["data"]["order_id"] == order_id
-    assert envelope["invalidate"] == [["orders", order_id], ["orders"]]
-
-
-@dataclass
-class Audience:
-    """The sockets of one order's audience, and an outsider."""
-
-    buyer: Listener
-    seller: Listener
-    staff: Listener
-    room: Listener  # an admin in order:{id} only (admins are not in the other rooms of these events)
-    outsider: Listener
-    fence: Fence
-    order_id: str
-
-    @property
-    def members(self) -> list[Listener]:
-        return [self.buyer, self.seller, self.staff, self.room]
-
-    @classmethod
-    async def open(
-        cls, server: ServerProcess, api: Api, crew: Crew, buyer: User, order_id: str, transports: list[str]
-    ) -> Audience:
-        outsider = await api.register("buyer")
-        tokens = [buyer.token, crew.seller.token, crew.staff_token, crew.admin_token, outsider.token]
-        sockets: list[Listener] = []
-        try:
-            for token in tokens:
-                sockets.append(await listen(server.url, token, transports))
-            room = f"order:{order_id}"
-            assert await sockets[3].join(room) == {"ok": True, "room": room}
-            # An outsider may not join the order's room either.
-            refused = await sockets[4].join(room)
-            assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused
-            fence = await Fence.create(api)
-            await fence.join(*sockets)
-        except BaseException:
-            await close_all(*sockets)
-            raise
-        return cls(*sockets, fence=fence, order_id=order_id)
-
-    async def close(self) -> None:
-        await close_all(self.buyer, self.seller, self.staff, self.room, self.outsider)
-
-    def of(self, listener: Listener, name: str) -> list[dict[str, Any]]:
-        return [e for e in listener.of(name) if e["data"].get("order_id") == self.order_id]
-
-    async def settle(self) -> None:
-        """Everything sent so far has arrived on every socket."""
-        await self.fence.wait(*self.members, self.outsider)
-
-    async def expect(self, name: str, count: int = 1) -> list[dict[str, Any]]:
-        """After ``settle``: each member got exactly ``count`` ``name`` events of this order, the same
-        envelopes in the same order, and the outsider got nothing but the fences."""
-        await self.settle()
-        seen = [self.of(listener, name) for listener in self.members]
-        assert all(len(events) == count for events in seen), [len(events) for events in seen]
-        assert all(events == seen[0] for events in seen)  # one event, one envelope each
-        for envelope in seen[0]:
-            assert_envelope(envelope, name, self.order_id)
-        assert len({e["id"] for e in seen[0]}) == count
-        self.assert_outsider_clean()
-        return seen[0]
-
-    def assert_outsider_clean(self) -> None:
-        assert [e for e, _ in self.outsider.events if e != "product:created"] == []
-
-
-async def stock_of(api: Api, seller: User, product: dict[str, Any]) -> int:
-    response = await api.http.get(f"/products/{product['id']}", headers=seller.headers)
-    assert response.status_code == 200, response.text
-    stock: int = response.json()["variants"][0]["stock"]
-    return stock
-
-
-async def place(api: Api, crew: Crew, stock: int = 5, quantity: int = 2) -> tuple[User, dict[str, Any], str]:
-    buyer = await api.register("buyer")
-    product = await api.product(crew.seller, stock=stock)
-    placed = await api.order(buyer, product["variants"][0]["id"], quantity)
-    assert placed.status_code == 201, placed.text
-    return buyer, product, placed.json()["id"]
 
 
 def headers(token: str) -> dict[str, str]:
@@ -173,17 +31,11 @@ async def post(api: Api, path: str, token: str, body: dict[str, Any] | None = No
     return await api.http.post(path, headers=headers(token), json=body)
 
 
-def assert_problem(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == code, response.text
-
-
 async def test_every_forward_step_reaches_exactly_its_rooms(
     server: ServerProcess, api: Api, crew: Crew, transports: list[str]
 ) -> None:
     buyer, _, order_id = await place(api, crew)
-    audience = await Audience.open(server, api, crew, buyer, order_id, transports)
+    audience = await OrderAudience.open(server, api, crew, buyer, order_id, transports)
     try:
         steps = ["confirmed", "preparing", "ready", "shipped", "delivered"]
         for step in steps:
@@ -208,7 +60,7 @@ async def test_illegal_moves_get_typed_errors_and_emit_nothing(
     server: ServerProcess, api: Api, crew: Crew
 ) -> None:
     buyer, _, order_id = await place(api, crew)
-    audience = await Audience.open(server, api, crew, buyer, order_id, ["websocket"])
+    audience = await OrderAudience.open(server, api, crew, buyer, order_id, ["websocket"])
     path = f"/orders/{order_id}/status"
     try:
         skipped = await post(api, path, crew.staff_token, {"status": "ready"})  # staff; steps may be skipped
@@ -251,7 +103,7 @@ async def test_the_buyer_cancels_a_pending_order_and_its_stock_comes_back(
 ) -> None:
     buyer, product, order_id = await place(api, crew, stock=5, quantity=2)
     assert await stock_of(api, crew.seller, product) == 3
-    audience = await Audience.open(server, api, crew, buyer, order_id, ["websocket"])
+    audience = await OrderAudience.open(server, api, crew, buyer, order_id, ["websocket"])
     try:
         cancelled = await post(api, f"/orders/{order_id}/cancel", buyer.token, {"reason": "changed my mind"})
         assert cancelled.status_code == 200, cancelled.text
@@ -320,7 +172,7 @@ async def test_a_paid_order_is_refunded_not_cancelled(server: ServerProcess, api
     assert (
         await post(api, f"/orders/{order_id}/status", crew.seller.token, {"status": "confirmed"})
     ).status_code == 200
-    audience = await Audience.open(server, api, crew, buyer, order_id, ["websocket"])
+    audience = await OrderAudience.open(server, api, crew, buyer, order_id, ["websocket"])
     try:
         for token in (buyer.token, crew.seller.token, crew.staff_token, crew.admin_token):
             assert_problem(await post(api, f"/orders/{order_id}/cancel", token), 409, "refund_required")
@@ -359,7 +211,7 @@ async def test_refund_after_shipping_keeps_the_units_sold(api: Api, crew: Crew) 
 async def test_fulfillment_updates_after_shipping(server: ServerProcess, api: Api, crew: Crew) -> None:
     buyer, _, order_id = await place(api, crew)
     path = f"/orders/{order_id}/fulfillment"
-    audience = await Audience.open(server, api, crew, buyer, order_id, ["websocket"])
+    audience = await OrderAudience.open(server, api, crew, buyer, order_id, ["websocket"])
     try:
         assert_problem(
             await post(api, path, crew.seller.token, {"tracking_number": "T-1"}), 409, "not_shipped"

@@ -20,9 +20,8 @@ import httpx
 import pytest
 
 from tests.conftest import start_server
-from tests.integration.test_order_flow import Audience, Crew, assert_problem, make_crew, place, stock_of
 from tests.postgres import postgres_cluster
-from tests.support import Api, ServerProcess
+from tests.support import Api, Crew, OrderAudience, ServerProcess, assert_problem, make_crew, place, stock_of
 
 pytestmark = pytest.mark.integration
 
@@ -101,6 +100,16 @@ async def deliver(
     return await http.post("/webhooks/stripe", content=body, headers=headers)
 
 
+async def deliver_twenty_at_once(http: httpx.AsyncClient, order_id: str) -> None:
+    """Twenty concurrent deliveries of one failed-payment event: one applies it, the others are duplicates."""
+    body = json.dumps(stripe_event(order_id, "payment_intent.payment_failed")).encode()
+    header = signature(body)
+    answers = await asyncio.gather(*(deliver(http, body, signed=header) for _ in range(20)))
+    assert [a.status_code for a in answers] == [200] * 20, [a.text for a in answers]
+    results = sorted(a.json()["result"] for a in answers)
+    assert results == ["applied"] + ["duplicate"] * 19, results
+
+
 async def order_of(api: Api, crew: Crew, order_id: str) -> dict[str, Any]:
     response = await api.http.get(f"/orders/{order_id}", headers=crew.seller.headers)
     assert response.status_code == 200, response.text
@@ -116,7 +125,7 @@ async def test_each_outcome_reaches_exactly_its_rooms(
     if outcome == "refunded":
         paid = await deliver(api.http, stripe_event(order_id, "payment_intent.succeeded"))
         assert paid.status_code == 200 and paid.json()["result"] == "applied", paid.text
-    audience = await Audience.open(server, api, crew, buyer, order_id, ["websocket"])
+    audience = await OrderAudience.open(server, api, crew, buyer, order_id, ["websocket"])
     try:
         kind, name = OUTCOMES[outcome]
         event = stripe_event(order_id, kind)
@@ -150,7 +159,7 @@ async def test_each_outcome_reaches_exactly_its_rooms(
 
 async def test_bad_signatures_are_400_and_change_nothing(server: ServerProcess, api: Api, crew: Crew) -> None:
     buyer, product, order_id = await place(api, crew)
-    audience = await Audience.open(server, api, crew, buyer, order_id, ["websocket"])
+    audience = await OrderAudience.open(server, api, crew, buyer, order_id, ["websocket"])
     try:
         event = stripe_event(order_id, "payment_intent.succeeded")
         body = json.dumps(event).encode()
@@ -193,7 +202,7 @@ async def test_ignored_events_are_200_and_change_nothing(server: ServerProcess, 
     buyer, product, order_id = await place(api, crew)
     cancelled = await api.http.post(f"/orders/{order_id}/cancel", headers=buyer.headers)
     assert cancelled.status_code == 200, cancelled.text
-    audience = await Audience.open(server, api, crew, buyer, order_id, ["websocket"])
+    audience = await OrderAudience.open(server, api, crew, buyer, order_id, ["websocket"])
     try:
         cases = [
             (stripe_event(order_id, "customer.created"), "unhandled_type"),
@@ -237,7 +246,7 @@ async def test_a_redelivered_event_changes_nothing_and_emits_nothing(
     server: ServerProcess, api: Api, crew: Crew
 ) -> None:
     buyer, product, order_id = await place(api, crew, stock=5, quantity=2)
-    audience = await Audience.open(server, api, crew, buyer, order_id, ["websocket"])
+    audience = await OrderAudience.open(server, api, crew, buyer, order_id, ["websocket"])
     try:
         body = json.dumps(stripe_event(order_id, "payment_intent.payment_failed")).encode()
         first = await deliver(api.http, body)
@@ -255,14 +264,9 @@ async def test_twenty_concurrent_identical_deliveries_apply_once(
     server: ServerProcess, api: Api, crew: Crew
 ) -> None:
     buyer, product, order_id = await place(api, crew, stock=5, quantity=2)
-    audience = await Audience.open(server, api, crew, buyer, order_id, ["websocket"])
+    audience = await OrderAudience.open(server, api, crew, buyer, order_id, ["websocket"])
     try:
-        body = json.dumps(stripe_event(order_id, "payment_intent.payment_failed")).encode()
-        header = signature(body)
-        answers = await asyncio.gather(*(deliver(api.http, body, signed=header) for _ in range(20)))
-        assert [a.status_code for a in answers] == [200] * 20, [a.text for a in answers]
-        results = sorted(a.json()["result"] for a in answers)
-        assert results == ["applied"] + ["duplicate"] * 19, results
+        await deliver_twenty_at_once(api.http, order_id)
         await audience.expect("order:payment_failed")
         assert await stock_of(api, crew.seller, product) == 5  # 3 + 2, exactly once
     finally:
@@ -279,12 +283,7 @@ async def test_twenty_concurrent_identical_deliveries_on_postgresql(tmp_path: Pa
             crew = Crew(await api.register("seller"), "", "")
             for _ in range(3):
                 _, product, order_id = await place(api, crew, stock=5, quantity=2)
-                body = json.dumps(stripe_event(order_id, "payment_intent.payment_failed")).encode()
-                header = signature(body)
-                answers = await asyncio.gather(*(deliver(api.http, body, signed=header) for _ in range(20)))
-                assert [a.status_code for a in answers] == [200] * 20, [a.text for a in answers]
-                results = sorted(a.json()["result"] for a in answers)
-                assert results == ["applied"] + ["duplicate"] * 19, results
+                await deliver_twenty_at_once(api.http, order_id)
                 assert await stock_of(api, crew.seller, product) == 5
                 order = await order_of(api, crew, order_id)
                 assert (order["status"], order["payment_status"]) == ("cancelled", "failed")
@@ -297,7 +296,7 @@ async def test_dev_payments_sends_a_signed_webhook_to_itself(
     server: ServerProcess, api: Api, crew: Crew
 ) -> None:
     buyer, product, order_id = await place(api, crew, stock=5, quantity=2)
-    audience = await Audience.open(server, api, crew, buyer, order_id, ["websocket"])
+    audience = await OrderAudience.open(server, api, crew, buyer, order_id, ["websocket"])
     path = f"/dev/payments/{order_id}"
     try:
         outsider = await api.register("buyer")

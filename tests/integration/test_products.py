@@ -7,11 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.support import Api, Fence, Listener, ServerProcess, User, _user_token, close_all, listen
+from tests.support import Api, ServerProcess, User, _user_token, open_audience
 
 pytestmark = pytest.mark.integration
-
-ENVELOPE = {"id", "type", "epoch", "seq", "ts", "data", "invalidate"}
 
 
 async def _product(api: Api, seller: User, stock: int, threshold: int = 10, status: str = "published") -> Any:
@@ -36,64 +34,38 @@ async def _product(api: Api, seller: User, stock: int, threshold: int = 10, stat
     return response.json()
 
 
-class Audience:
-    """The seller, an admin, a product-room member, a storefront member, and an outsider (another seller)."""
-
-    def __init__(self, sockets: dict[str, Listener], fence: Fence) -> None:
-        self.sockets = sockets
-        self.fence = fence
-
-    async def settle(self) -> None:
-        await self.fence.wait(*self.sockets.values())
-
-    def got(self, name: str, **data: Any) -> dict[str, list[dict[str, Any]]]:
-        """Per socket, the ``name`` events whose data contains ``data``."""
-        return {
-            who: [e for e in sock.of(name) if all(e["data"].get(k) == v for k, v in data.items())]
-            for who, sock in self.sockets.items()
-        }
-
-    def assert_reached(self, name: str, rooms: set[str], **data: Any) -> dict[str, Any]:
-        received = self.got(name, **data)
-        assert {who for who, events in received.items() if events} == rooms, (name, received)
-        events = [events for events in received.values() if events]
-        assert all(len(e) == 1 for e in events), (name, received)  # once each
-        first = events[0][0]
-        assert set(first) == ENVELOPE and first["type"] == name
-        assert all(e[0] == first for e in events)  # one envelope for everyone
-        return first
-
-
 @pytest.fixture
 async def audience(server: ServerProcess, api: Api) -> Any:
+    """The seller, an admin, a product-room member, a storefront member, and an outsider (another seller)."""
     seller, buyer, fan, outsider = (
         await api.register("seller"),
         await api.register("buyer"),
         await api.register("buyer"),
         await api.register("seller"),
     )
-    fence = await Fence.create(api)
     admin_token = await _user_token(server, api, "admin")
-    sockets = {
-        "seller": await listen(server.url, seller.token, ["websocket"]),
-        "admin": await listen(server.url, admin_token, ["websocket"]),
-        "product_room": await listen(server.url, buyer.token, ["websocket"]),
-        "storefront": await listen(server.url, fan.token, ["websocket"]),
-        "outsider": await listen(server.url, outsider.token, ["websocket"]),
+    tokens = {
+        "seller": seller.token,
+        "admin": admin_token,
+        "product_room": buyer.token,
+        "storefront": fan.token,
+        "outsider": outsider.token,
     }
-    await fence.join(*sockets.values())
-    assert (await sockets["storefront"].join(f"storefront:{seller.id}"))["ok"]
+    crowd = await open_audience(server.url, api, tokens, ["websocket"])
     try:
-        yield seller, buyer, Audience(sockets, fence)
+        assert (await crowd["storefront"].join(f"storefront:{seller.id}"))["ok"]
+        yield seller, buyer, crowd
     finally:
-        await close_all(*sockets.values())
+        await crowd.close()
 
 
 async def test_product_lifecycle_events_reach_exactly_their_rooms(api: Api, audience: Any) -> None:
     seller, buyer, crowd = audience
     product = await _product(api, seller, stock=50)
     pid = product["id"]
-    assert (await crowd.sockets["product_room"].join(f"product:{pid}"))["ok"]
+    # Join once product:created is out, or the join could overtake its fan-out.
+    await crowd["seller"].wait_for_match("product:created", lambda e: e["data"]["product_id"] == pid)
+    assert (await crowd["product_room"].join(f"product:{pid}"))["ok"]
     variant = product["variants"][0]["id"]
 
     renamed = await api.http.patch(f"/products/{pid}", headers=seller.headers, json={"name": "Better Beans"})
@@ -105,7 +77,7 @@ async def test_product_lifecycle_events_reach_exactly_their_rooms(api: Api, audi
     await crowd.settle()
 
     public = {"seller", "product_room", "storefront"}
-    created = crowd.assert_reached("product:created", {"seller", "storefront"}, product_id=pid)
+    (created,) = crowd.assert_reached("product:created", {"seller", "storefront"}, product_id=pid)
     assert created["data"] == {
         "product_id": pid,
         "seller_id": seller.id,
@@ -115,7 +87,7 @@ async def test_product_lifecycle_events_reach_exactly_their_rooms(api: Api, audi
     }
     assert created["invalidate"] == [["products", pid], ["storefronts", seller.id, "products"]]
     crowd.assert_reached("product:updated", public, product_id=pid)
-    price = crowd.assert_reached("product:price_changed", public, product_id=pid)
+    (price,) = crowd.assert_reached("product:price_changed", public, product_id=pid)
     assert price["data"] | {"published": True} == {
         "product_id": pid,
         "variant_id": variant,
@@ -125,7 +97,7 @@ async def test_product_lifecycle_events_reach_exactly_their_rooms(api: Api, audi
         "currency": "EUR",
         "published": True,
     }
-    stock = crowd.assert_reached("product:stock_changed", public, product_id=pid)
+    (stock,) = crowd.assert_reached("product:stock_changed", public, product_id=pid)
     assert stock["data"]["stock"] == 40 and stock["data"]["previous_stock"] == 50
 
     deleted = await api.http.delete(f"/products/{pid}", headers=seller.headers)
@@ -141,7 +113,9 @@ async def test_stock_crossings_fire_once_each(api: Api, audience: Any) -> None:
     seller, buyer, crowd = audience
     product = await _product(api, seller, stock=12, threshold=10)
     pid, variant = product["id"], product["variants"][0]["id"]
-    assert (await crowd.sockets["product_room"].join(f"product:{pid}"))["ok"]
+    # Join once product:created is out, or the join could overtake its fan-out.
+    await crowd["seller"].wait_for_match("product:created", lambda e: e["data"]["product_id"] == pid)
+    assert (await crowd["product_room"].join(f"product:{pid}"))["ok"]
 
     # 12 -> 11 (nothing), -> 10 (low), -> 9 (below already: nothing), -> 0 (out), -> 5 (restocked)
     for quantity in (1, 1, 1):
@@ -153,7 +127,7 @@ async def test_stock_crossings_fire_once_each(api: Api, audience: Any) -> None:
     assert restock.status_code == 200
     await crowd.settle()
 
-    low = crowd.assert_reached("product:low_stock", {"seller", "admin"}, product_id=pid)
+    (low,) = crowd.assert_reached("product:low_stock", {"seller", "admin"}, product_id=pid)
     assert low["data"] == {
         "product_id": pid,
         "variant_id": variant,
@@ -161,9 +135,11 @@ async def test_stock_crossings_fire_once_each(api: Api, audience: Any) -> None:
         "stock": 10,
         "threshold": 10,
     }
-    out = crowd.assert_reached("stock:out", {"seller", "admin", "product_room", "storefront"}, product_id=pid)
+    (out,) = crowd.assert_reached(
+        "stock:out", {"seller", "admin", "product_room", "storefront"}, product_id=pid
+    )
     assert out["data"]["stock"] == 0
-    back = crowd.assert_reached(
+    (back,) = crowd.assert_reached(
         "stock:restocked", {"seller", "admin", "product_room", "storefront"}, product_id=pid
     )
     assert back["data"]["stock"] == 5

@@ -6,38 +6,14 @@ gets nothing (proved by a later event to the bystander itself: delivery is in ``
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any
 
 import pytest
 
-from tests.support import PASSWORD, Api, Listener, ServerProcess, User, _user_token, close_all, listen
+from tests.support import PASSWORD, Api, ServerProcess, User, _user_token, close_all, listen, one_each
 
 pytestmark = pytest.mark.integration
-
-TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-ENVELOPE = {"id", "type", "epoch", "seq", "ts", "data", "invalidate"}
-
-
-def assert_envelope(event: dict[str, Any], name: str) -> None:
-    assert set(event) == ENVELOPE, event
-    assert event["type"] == name
-    assert event["id"].startswith("evt_")
-    assert isinstance(event["seq"], int) and event["seq"] > 0
-    assert re.fullmatch(r"[0-9a-f]{16}", event["epoch"])
-    assert TS.match(event["ts"]), event["ts"]
-
-
-async def one_each(name: str, *listeners: Listener) -> dict[str, Any]:
-    """The one ``name`` event each listener got: the same envelope for all of them."""
-    events = [(await listener.wait_for(name))[0] for listener in listeners]
-    for listener in listeners:
-        assert len(listener.of(name)) == 1, listener.of(name)
-    assert all(event == events[0] for event in events)
-    first: dict[str, Any] = events[0]
-    assert_envelope(first, name)
-    return first
 
 
 async def invite(api: Api, seller: User, email: str, **terms: Any) -> dict[str, Any]:

@@ -11,7 +11,17 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel
 
-__all__ = ["CurrencyTotal", "Metrics", "SellerMetrics", "average_cents", "combine", "metrics_of", "utc_day"]
+__all__ = [
+    "CurrencyTotal",
+    "Day",
+    "Metrics",
+    "SellerMetrics",
+    "as_utc",
+    "average_cents",
+    "combine",
+    "metrics_of",
+    "utc_day",
+]
 
 CurrencyTotal = tuple[str, int, int]
 """One aggregate row: (currency, number of paid orders, revenue in minor units)."""
@@ -33,10 +43,18 @@ class SellerMetrics(Metrics):
     seller_id: str
 
 
-def utc_day(now: datetime) -> tuple[date, datetime, datetime]:
-    """The UTC calendar day containing ``now`` (naive means UTC): (day, start inclusive, end exclusive)."""
-    moment = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-    day = moment.date()
+Day = tuple[date, datetime, datetime]
+"""A UTC calendar day: (day, start inclusive, end exclusive)."""
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC (a naive datetime is taken to be UTC already)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def utc_day(now: datetime) -> Day:
+    """The UTC calendar day containing ``now`` (naive means UTC)."""
+    day = as_utc(now).date()
     start = datetime.combine(day, time.min, tzinfo=UTC)
     return day, start, start + timedelta(days=1)
 

@@ -27,12 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storewire.commerce.accounts.tables import UserRow
 from storewire.commerce.analytics.events import SaleCompleted
-from storewire.commerce.analytics.metrics import (
-    Metrics,
-    SellerMetrics,
-    metrics_of,
-    utc_day,
-)
+from storewire.commerce.analytics.metrics import Day, Metrics, SellerMetrics, as_utc, metrics_of, utc_day
 from storewire.commerce.analytics.tables import SaleRow
 from storewire.commerce.module import ModuleContext
 from storewire.commerce.orders.signals import ORDER_PAID, PaidOrder
@@ -85,14 +80,13 @@ class AnalyticsService:
         """``ORDER_PAID`` handler: runs inside the paying transaction (never opens one of its own)."""
         if await session.get(SaleRow, paid.order_id) is not None:
             return  # already counted: a repeated signal must not count or announce the sale twice
-        paid_at = paid.paid_at.replace(tzinfo=UTC) if paid.paid_at.tzinfo is None else paid.paid_at
         session.add(
             SaleRow(
                 order_id=paid.order_id,
                 seller_id=paid.seller_id,
                 total_cents=paid.total_cents,
                 currency=paid.currency,
-                paid_at=paid_at.astimezone(UTC),
+                paid_at=as_utc(paid.paid_at),
             )
         )
         sale = SaleCompleted(
@@ -158,7 +152,8 @@ class AnalyticsService:
             return 0
         try:
             async with self._db.transaction() as session:
-                for metrics in await self._seller_metrics(session, sellers, include_idle=True):
+                today = utc_day(self._clock())
+                for metrics in await self._seller_metrics(session, today, sellers, include_idle=True):
                     self._publisher.publish(session, "analytics:metrics_updated", metrics)
         except BaseException:
             self.mark_dirty(*sellers)
@@ -167,12 +162,13 @@ class AnalyticsService:
 
     # -- reads -------------------------------------------------------------------------------------
 
+    @staticmethod
     async def _seller_metrics(
-        self, session: AsyncSession, sellers: Sequence[str] | None, *, include_idle: bool, limit: int = 0
+        session: AsyncSession, today: Day, sellers: Sequence[str] | None, *, include_idle: bool
     ) -> list[SellerMetrics]:
-        """Today's metrics per seller: of ``sellers`` (``include_idle``: also those without sales), or
-        of every seller with a sale today (``sellers`` None), busiest first, at most ``limit`` if set."""
-        day, start, end = utc_day(self._clock())
+        """The day's metrics per seller: of ``sellers`` (``include_idle``: also those without sales), or
+        of every seller with a sale that day (``sellers`` None), busiest first."""
+        day, start, end = today
         query = (
             select(SaleRow.seller_id, SaleRow.currency, func.count(), func.sum(SaleRow.total_cents))
             .where(SaleRow.paid_at >= start, SaleRow.paid_at < end)
@@ -190,7 +186,7 @@ class AnalyticsService:
         ]
         if sellers is None:
             result.sort(key=lambda m: (-m.orders_today, m.seller_id))
-        return result[:limit] if limit else result
+        return result
 
     async def summary(self, principal: Principal, seller_id: str | None = None, limit: int = 100) -> Summary:
         """Today's metrics on demand: a seller sees its own; an admin all sellers or ``seller_id``."""
@@ -200,20 +196,20 @@ class AnalyticsService:
             seller_id = principal.user_id
         elif principal.role is not Role.ADMIN:
             raise Forbidden("analytics are for sellers and admins")
-        day, _, _ = utc_day(self._clock())
+        today = utc_day(self._clock())  # once: every number of the summary is of the same day
         async with self._db.reading() as session:
             if seller_id is not None:
                 user = await session.get(UserRow, seller_id)
                 if user is None or user.role != Role.SELLER:
                     raise NotFound(f"seller {seller_id} not found")
-                sellers = await self._seller_metrics(session, [seller_id], include_idle=True)
+                sellers = await self._seller_metrics(session, today, [seller_id], include_idle=True)
                 totals: Iterable[SellerMetrics] = sellers
             else:
-                everyone = await self._seller_metrics(session, None, include_idle=False)
+                everyone = await self._seller_metrics(session, today, None, include_idle=False)
                 sellers, totals = everyone[:limit], everyone
         rows = [
             (currency, seller.orders_by_currency[currency], revenue)
             for seller in totals
             for currency, revenue in seller.revenue_today_cents.items()
         ]
-        return Summary(**metrics_of(day, rows).model_dump(), sellers=sellers)
+        return Summary(**metrics_of(today[0], rows).model_dump(), sellers=sellers)

@@ -28,6 +28,7 @@ __all__ = [
     "CartUpdated",
     "InventoryWarning",
     "summarize",
+    "totals_of",
 ]
 
 MAX_LISTED_ITEMS = 4

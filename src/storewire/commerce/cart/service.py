@@ -41,13 +41,14 @@ from storewire.commerce.products.events import PriceChanged
 from storewire.commerce.products.service import PRICE_CHANGED
 from storewire.commerce.products.stock import STOCK_CHANGED, StockChange
 from storewire.commerce.products.tables import ProductRow, VariantRow
+from storewire.commerce.products.variants import item_name, published_variants
 from storewire.delivery.publisher import Publisher
 from storewire.errors import Conflict, Forbidden, InvalidPayload, NotFound
 from storewire.realtime.ids import new_id
 from storewire.realtime.policy import Principal, Role
 from storewire.storage.database import Database
 
-__all__ = ["MAX_LINES", "CartService"]
+__all__ = ["KEY_PREFIX", "MAX_LINES", "CartService"]
 
 MAX_LINES = 100  # distinct variants per cart (an order takes at most 100 lines)
 KEY_PREFIX = "cart-checkout:"  # checkout keys share the orders' idempotency table, in their own space
@@ -78,7 +79,7 @@ def _item_out(item: CartItemRow, variant: VariantRow, product: ProductRow) -> Ca
         variant_id=variant.id,
         product_id=product.id,
         seller_id=product.seller_id,
-        name=f"{product.name} ({variant.name})" if variant.name else product.name,
+        name=item_name(variant, product),
         quantity=item.quantity,
         unit_price_cents=variant.price_cents,
         currency=variant.currency,
@@ -145,15 +146,7 @@ class CartService:
 
     async def _add(self, buyer_id: str, new: NewCartItem) -> tuple[CartOut, bool]:
         async with self._db.transaction() as session:
-            found = (
-                await session.execute(
-                    select(VariantRow, ProductRow)
-                    .join(ProductRow, VariantRow.product_id == ProductRow.id)
-                    .where(VariantRow.id == new.variant_id)
-                )
-            ).first()
-            if found is None or found[1].status != "published":
-                raise NotFound(f"variant {new.variant_id} not found")
+            await published_variants(session, [new.variant_id])  # or 404
             item = await session.scalar(
                 select(CartItemRow)
                 .where(CartItemRow.buyer_id == buyer_id, CartItemRow.variant_id == new.variant_id)

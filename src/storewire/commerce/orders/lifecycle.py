@@ -28,6 +28,7 @@ from storewire.commerce.orders.models import Cancellation, FulfillmentUpdate, Or
 from storewire.commerce.orders.signals import ORDER_PAID, PaidOrder
 from storewire.commerce.orders.tables import OrderRow
 from storewire.commerce.products.stock import Stock
+from storewire.commerce.products.variants import quantities_of
 from storewire.delivery.publisher import Publisher
 from storewire.errors import NotFound
 from storewire.realtime.policy import Principal, RoomFacts, can_see
@@ -75,7 +76,7 @@ async def _locked(session: AsyncSession, order_id: str) -> OrderRow | None:
 
 
 class OrderLifecycle:
-    """The moves of an existing order (see the module docstring)."""
+    """The moves of an existing order (see the module docstring); ``OrderService`` extends it."""
 
     def __init__(self, db: Database, publisher: Publisher, stock: Stock, signals: Signals) -> None:
         self._db = db
@@ -234,10 +235,8 @@ class OrderLifecycle:
 
     async def _give_back(self, session: AsyncSession, order: OrderRow) -> None:
         await session.flush()
-        quantities: dict[str, int] = {}
-        for item in order.items:
-            quantities[item.variant_id] = quantities.get(item.variant_id, 0) + item.quantity
-        await self._stock.give_back(session, quantities)
+        units = quantities_of((item.variant_id, item.quantity) for item in order.items)
+        await self._stock.give_back(session, units)
 
 
 def _same_amount(order: OrderRow, amount_cents: int | None, currency: str | None) -> bool:

@@ -15,6 +15,7 @@ from storewire.realtime.rooms import ADMIN_ROOM, Room
 
 __all__ = [
     "PRODUCT_EVENTS",
+    "LowStock",
     "PriceChanged",
     "ProductChanged",
     "StockChanged",

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storewire.commerce.module import Signal, Signals
 from storewire.commerce.products.events import LowStock, StockChanged, StockLevel
 from storewire.commerce.products.tables import ProductRow, VariantRow
+from storewire.commerce.products.variants import variants_by_id
 from storewire.delivery.publisher import Publisher
 from storewire.errors import Conflict, NotFound
 
@@ -80,9 +81,13 @@ class Stock:
 
     async def give_back(self, session: AsyncSession, quantities: Mapping[str, int]) -> None:
         """Return units to stock (a cancelled or failed order), variants in id order."""
-        rows = await self._load(session, sorted(quantities))
-        for variant, product in rows:
-            quantity = quantities[variant.id]
+        found = await variants_by_id(session, quantities)
+        if len(found) != len(quantities):
+            raise NotFound("a variant of this change no longer exists")
+        # The same lock order as orders taking stock (by id), so the two cannot deadlock (PostgreSQL).
+        for variant_id in sorted(quantities):
+            variant, product = found[variant_id]
+            quantity = quantities[variant_id]
             after = await session.scalar(
                 update(VariantRow)
                 .where(VariantRow.id == variant.id)
@@ -107,21 +112,6 @@ class Stock:
             .execution_options(synchronize_session=False)
         )
         await self._changed(session, variant, product, before, quantity)
-
-    async def _load(
-        self, session: AsyncSession, variant_ids: list[str]
-    ) -> list[tuple[VariantRow, ProductRow]]:
-        rows = (
-            await session.execute(
-                select(VariantRow, ProductRow)
-                .join(ProductRow, VariantRow.product_id == ProductRow.id)
-                .where(VariantRow.id.in_(variant_ids))
-                .order_by(VariantRow.id)
-            )
-        ).all()
-        if len(rows) != len(variant_ids):
-            raise NotFound("a variant of this change no longer exists")
-        return [(variant, product) for variant, product in rows]
 
     async def _changed(
         self, session: AsyncSession, variant: VariantRow, product: ProductRow, before: int, after: int

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storewire.commerce.accounts.tables import UserRow
 from storewire.commerce.module import ModuleContext
+from storewire.commerce.parties import acting_seller
 from storewire.commerce.quotations.events import DRAFT, QuotationEvent
 from storewire.commerce.quotations.models import NewQuotation, QuotationLine, QuotationOut, QuotationPatch
 from storewire.commerce.quotations.tables import QuotationItemRow, QuotationRow
@@ -197,8 +198,7 @@ class QuotationService:
         if principal.role is Role.BUYER:
             query = query.where(QuotationRow.buyer_id == principal.user_id, QuotationRow.status != DRAFT)
         elif principal.role in (Role.SELLER, Role.STAFF):
-            seller = principal.user_id if principal.role is Role.SELLER else principal.seller_id
-            query = query.where(QuotationRow.seller_id == seller)
+            query = query.where(QuotationRow.seller_id == acting_seller(principal))
         elif principal.role is not Role.ADMIN:
             return []
         async with self._db.reading() as session:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storewire.commerce.accounts.tables import UserRow
 from storewire.commerce.module import ModuleContext
+from storewire.commerce.parties import acting_seller
 from storewire.commerce.store_settings.events import event_name
 from storewire.commerce.store_settings.masking import mask_values, restore_secrets
 from storewire.commerce.store_settings.schemas import (
@@ -45,6 +46,7 @@ __all__ = [
     "StorefrontOut",
     "StorefrontPage",
     "lookup_storefront",
+    "storefront_facts",
 ]
 
 
@@ -138,11 +140,8 @@ class StoreSettingsService:
 
     async def get_all(self, principal: Principal) -> SettingsOut:
         """The settings of the principal's store: a seller's own, or read-only for its staff."""
-        if principal.role is Role.SELLER and principal.user_id is not None:
-            seller_id = principal.user_id
-        elif principal.role is Role.STAFF and principal.seller_id is not None:
-            seller_id = principal.seller_id
-        else:
+        seller_id = acting_seller(principal)
+        if seller_id is None:
             raise Forbidden("only sellers and their staff have store settings")
         async with self._db.reading() as session:
             rows = (
@@ -184,12 +183,12 @@ class StoreSettingsService:
         """A store, for anyone while it is open; a closed one only for its seller, staff and admins."""
         async with self._db.reading() as session:
             seller = await session.get(UserRow, seller_id)
-            rows = await self._public_rows(session, [seller_id]) if seller is not None else {}
-        if seller is None or not can_see(
-            principal, storefront_facts(seller, rows.get(seller_id, {}).get(Category.STORE_STATUS.value))
-        ):
+            found = await self._public_rows(session, [seller_id]) if seller is not None else {}
+        rows = found.get(seller_id, {})
+        status = rows.get(Category.STORE_STATUS.value)
+        if seller is None or not can_see(principal, storefront_facts(seller, status)):
             raise NotFound(f"storefront {seller_id} not found")
-        return _storefront(seller, rows.get(seller_id, {}))
+        return _storefront(seller, rows)
 
     async def storefronts(self, limit: int, cursor: str | None) -> StorefrontPage:
         """Open stores, by seller id, ``limit`` at a time after ``cursor`` (a seller id)."""

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storewire.commerce.accounts.tables import UserRow
 from storewire.commerce.module import ModuleContext
-from storewire.commerce.products.tables import ProductRow, VariantRow
+from storewire.commerce.parties import acting_seller, parties_only
+from storewire.commerce.products.variants import priced_lines, published_variants, quantities_of
 from storewire.commerce.wholesale.events import InvitationEvent, WholesaleOrderEvent
 from storewire.commerce.wholesale.models import (
     InvitationOut,
@@ -141,8 +142,7 @@ class WholesaleService:
                     )
                 )
             elif principal.role in (Role.SELLER, Role.STAFF):
-                seller = principal.user_id if principal.role is Role.SELLER else principal.seller_id
-                query = query.where(WholesaleInvitationRow.seller_id == seller)
+                query = query.where(WholesaleInvitationRow.seller_id == acting_seller(principal))
             elif principal.role is not Role.ADMIN:
                 return []
             rows = (await session.scalars(query)).all()
@@ -207,40 +207,15 @@ class WholesaleService:
         invitation: WholesaleInvitationRow,
         new: NewWholesaleOrder,
     ) -> WholesaleOrderRow:
-        quantities: dict[str, int] = {}
-        for line in new.items:
-            quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity
-        rows = (
-            await session.execute(
-                select(VariantRow, ProductRow)
-                .join(ProductRow, VariantRow.product_id == ProductRow.id)
-                .where(VariantRow.id.in_(quantities))
-            )
-        ).all()
-        found = {variant.id: (variant, product) for variant, product in rows}
-        missing = [vid for vid in quantities if vid not in found or found[vid][1].status != "published"]
-        if missing:
-            raise NotFound(f"variant {missing[0]} not found")
+        quantities = quantities_of((line.variant_id, line.quantity) for line in new.items)
+        found = await published_variants(session, quantities)
         if any(product.seller_id != new.seller_id for _, product in found.values()):
             raise InvalidPayload("every item of a wholesale order must be the seller's own product")
         currencies = {variant.currency for variant, _ in found.values()}
         if len(currencies) != 1:
             raise InvalidPayload("a wholesale order's items must share one currency")
-        items: list[WholesaleOrderItemRow] = []
-        for position, (variant_id, quantity) in enumerate(quantities.items()):
-            variant, product = found[variant_id]
-            items.append(
-                WholesaleOrderItemRow(
-                    id=new_id("wsl"),
-                    position=position,
-                    product_id=product.id,
-                    variant_id=variant_id,
-                    name=f"{product.name} ({variant.name})" if variant.name else product.name,
-                    quantity=quantity,
-                    unit_price_cents=variant.price_cents,
-                )
-            )
-        subtotal = sum(item.unit_price_cents * item.quantity for item in items)
+        lines = priced_lines(quantities, found)
+        subtotal = sum(line.total_cents for line in lines)
         discount = percent_of(subtotal, invitation.discount_percent)
         total = subtotal - discount
         return WholesaleOrderRow(
@@ -256,7 +231,7 @@ class WholesaleService:
             deposit_cents=percent_of(total, invitation.deposit_percent),
             currency=currencies.pop(),
             status=AWAITING_DEPOSIT,
-            items=items,
+            items=[WholesaleOrderItemRow(id=new_id("wsl"), **line.columns()) for line in lines],
         )
 
     async def pay_deposit(self, principal: Principal, order_id: str) -> WholesaleOrderOut:
@@ -288,12 +263,7 @@ class WholesaleService:
     async def orders(self, principal: Principal, limit: int = 100) -> list[WholesaleOrderOut]:
         """The buyer's own, the seller's (and its staff's) received ones; all for admins."""
         query = select(WholesaleOrderRow).order_by(WholesaleOrderRow.created_at.desc()).limit(limit)
-        if principal.role is not Role.ADMIN:
-            conditions = [WholesaleOrderRow.buyer_id == principal.user_id]
-            seller = principal.user_id if principal.role is Role.SELLER else principal.seller_id
-            if seller is not None and principal.role in (Role.SELLER, Role.STAFF):
-                conditions.append(WholesaleOrderRow.seller_id == seller)
-            query = query.where(or_(*conditions))
+        query = parties_only(query, principal, WholesaleOrderRow.buyer_id, WholesaleOrderRow.seller_id)
         async with self._db.reading() as session:
             rows = (await session.scalars(query)).all()
         return [WholesaleOrderOut.of(row) for row in rows]
