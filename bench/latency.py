@@ -270,6 +270,9 @@ async def scenario(args: argparse.Namespace, server: Server, out: list[Series]) 
         assert status == 201, product
         variant_id = product["variants"][0]["id"]
         rooms = [f"storefront:{seller_id}", f"product:{product['id']}"]
+        if args.idle:  # connected, but in a room none of these events reach
+            bystander_id, _ = await bench.user("seller")
+            rooms = [f"storefront:{bystander_id}"]
         audience = Audience(server.port, args.clients - 1, rooms)
         socket = Socket(http, url)
         try:
@@ -361,6 +364,7 @@ async def _run_scenarios(
         if key != "floor":
             # each order and each stock update sends one product:stock_changed to every audience socket
             expected = (n + warmup + (key == "stock")) * (args.clients - 1)  # + the stock one's first PUT
+            expected = 0 if args.idle else expected
             got = await _audience_received(audience, before["received"], expected)
             series.audience = f"{got}/{expected}"
         out.append(series)
@@ -413,8 +417,13 @@ def render(results: list[Series], meta: dict[str, Any]) -> str:
     lines = [
         f"## REST mutation -> event latency ({meta['when']})",
         "",
-        f"{meta['clients']} connected clients ({meta['clients'] - 1} audience sockets in the product's"
-        " storefront/product rooms + the measuring seller socket); SQLite in a temp dir; server on CPU 0,"
+        f"{meta['clients']} connected clients ({meta['clients'] - 1} "
+        + (
+            "idle sockets in another store's room"
+            if meta.get("idle")
+            else "audience sockets in the product's storefront/product rooms"
+        )
+        + " + the measuring seller socket); SQLite in a temp dir; server on CPU 0,"
         " clients on CPU 1; requests one at a time.",
         "",
         table(headers, rows),
@@ -432,6 +441,11 @@ def main() -> int:
     ap.add_argument("--scenarios", default="floor,orders,stock", help="comma list of floor,orders,stock")
     ap.add_argument("--pyspy", action="store_true", help="py-spy the server during each measured phase")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (database, server log)")
+    ap.add_argument(
+        "--idle",
+        action="store_true",
+        help="the other clients stay connected in an unrelated room instead of receiving every event",
+    )
     args = ap.parse_args()
     if shutil.which("taskset") is None or shutil.which("node") is None or (os.cpu_count() or 1) < 2:
         print("needs taskset, node and at least 2 CPUs", file=sys.stderr)
@@ -450,6 +464,7 @@ def main() -> int:
     meta: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "clients": args.clients,
+        "idle": args.idle,
         "load_start": loadavg(),
     }
     print(f"latency bench: {args.clients} clients, n={args.n}, load {meta['load_start']}", flush=True)

@@ -98,7 +98,11 @@ class Server:
         exclude_sid: str | None = None,
         nsp: str = "/",
     ) -> int:
-        """Send to every socket of ``nsp`` (or of ``rooms``, de-duplicated); returns the recipient count."""
+        """Send to every socket of ``nsp`` (or of ``rooms``, de-duplicated); returns the recipient count.
+
+        Sockets are written in the order of ``rooms`` (a socket in several, at its first): a caller that
+        lists its small, personal rooms first gets them served before a crowd room's thousands.
+        """
         ns = self._nsps.get(nsp)
         if ns is None:
             return 0
@@ -108,9 +112,9 @@ class Server:
         elif isinstance(rooms, str):
             targets = ns.members(rooms)
         else:
-            merged: set[Socket] = set()
+            merged: dict[Socket, None] = {}
             for room in rooms:
-                merged.update(ns.members(room))
+                merged.update(dict.fromkeys(ns.members(room)))
             targets = merged
         if exclude_sid is None:
             socks = [s.eio for s in targets]
