@@ -12,8 +12,9 @@ from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storewire import __version__
-from storewire.api import health
+from storewire.api import admin, health
 from storewire.api.acting_socket import ActingSocket
+from storewire.api.asyncapi import asyncapi_router
 from storewire.api.body_limit import BodyLimit
 from storewire.api.docs import install_docs
 from storewire.api.problems import install_problem_handlers
@@ -82,8 +83,10 @@ def create_app(settings: Settings | None = None) -> StorewireApp:
     for module in node.modules:
         if module.router is not None:
             v1.include_router(module.router)
+    v1.include_router(admin.router)
     api.include_router(v1)
     api.include_router(health.router)
+    api.include_router(asyncapi_router(node.catalog))
 
     index = resources.files("storewire").joinpath("web/index.html").read_text("utf-8")
 

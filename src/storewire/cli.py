@@ -1,4 +1,4 @@
-"""The ``storewire`` command: serve, demo, users, token, catalog, db."""
+"""The ``storewire`` command: serve, demo, users, token, keys, catalog, db."""
 
 from __future__ import annotations
 
@@ -167,15 +167,88 @@ def catalog(
         Literal["text", "json", "markdown"],
         typer.Option("--format", help="text to read, json for tools, markdown for docs/events.md."),
     ] = "text",
+    asyncapi: Annotated[
+        bool, typer.Option("--asyncapi", help="Print the AsyncAPI 3 document instead (as served).")
+    ] = False,
 ) -> None:
     """List the event catalog: names, audiences (room patterns), invalidate keys and payload fields."""
+    if asyncapi:
+        from storewire import __version__
+        from storewire.commerce.registry import build_catalog
+        from storewire.realtime.asyncapi import render_asyncapi
+
+        # The node's own catalog (ephemeral events included): the same document /api/v1/asyncapi.json serves.
+        typer.echo(render_asyncapi(build_catalog(), version=__version__), nl=False)
+        return
     from storewire.commerce.registry import MODULES
     from storewire.realtime.catalog_docs import render_json, render_markdown, render_text
     from storewire.realtime.describe import describe_event
+    from storewire.realtime.ephemeral import EPHEMERAL_EVENTS
 
-    sections = [(module.name, [describe_event(spec) for spec in module.events]) for module in MODULES]
+    sections = [
+        (
+            "people (ephemeral: sent by the gateway, never logged)",
+            [describe_event(spec) for spec in EPHEMERAL_EVENTS],
+        )
+    ]
+    sections += [(module.name, [describe_event(spec) for spec in module.events]) for module in MODULES]
     render = {"text": render_text, "json": render_json, "markdown": render_markdown}[fmt]
     typer.echo(render([section for section in sections if section[1]]), nl=False)
+
+
+keys_app = typer.Typer(
+    help="Manage service keys for the publish API (POST /api/v1/publish).", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(name: Annotated[str, typer.Option(help="Who uses it, e.g. the billing backend.")]) -> None:
+    """Issue a service key. Prints the key once on stdout (only its hash is stored); details on stderr."""
+    from storewire.commerce.publishing.service import PublishingService
+
+    async def create() -> tuple[str, str]:
+        node = await _open_node()
+        try:
+            new = await node.services.get(PublishingService).create_key(name)
+            return new.key, new.id
+        finally:
+            await node.db.dispose()
+
+    key, key_id = _run(create)
+    typer.echo(f"service key {key_id} ({name}): store it now, it is not shown again", err=True)
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List service keys (never their secrets), one JSON object a line."""
+    from storewire.commerce.publishing.service import PublishingService
+
+    async def listed() -> list[str]:
+        node = await _open_node()
+        try:
+            return [key.model_dump_json() for key in await node.services.get(PublishingService).list_keys()]
+        finally:
+            await node.db.dispose()
+
+    for line in _run(listed):
+        typer.echo(line)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Option("--id", help="The key's id (key_...).")]) -> None:
+    """Revoke a service key: it is refused from the next request on."""
+    from storewire.commerce.publishing.service import PublishingService
+
+    async def revoke() -> str:
+        node = await _open_node()
+        try:
+            return (await node.services.get(PublishingService).revoke_key(key_id)).model_dump_json()
+        finally:
+            await node.db.dispose()
+
+    typer.echo(_run(revoke))
 
 
 @db_app.command("upgrade")

@@ -69,6 +69,7 @@ class Node:
                 await service.stop()
         await self.relay.stop()
         await self.broker.stop()
+        await self.gateway.close()
         await self.gateway.transport.shutdown()
         await self.db.dispose()
         logger.info("storewire node stopped")

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     max_client_payload: int = Field(64 * 1024, ge=1024)
     max_request_body: int = Field(1024 * 1024, ge=1024)
     max_rooms_per_connection: int = Field(100, ge=1)
+    publish_per_second: float = Field(50.0, gt=0)  # POST /publish, per service key
+    publish_burst: int = Field(100, ge=1)
     max_buffered_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024)
     ping_interval: float = Field(25.0, gt=0)
     ping_timeout: float = Field(20.0, gt=0)

@@ -223,22 +223,30 @@ async def test_relay_seq_is_gap_free_for_concurrent_orders(server: ServerProcess
     product = await api.product(seller, stock=100)
     variant = product["variants"][0]["id"]
     sockets = [await listen(server.url, seller.token, t) for t in (["websocket"], ["polling"])]
+    buyer_sockets = [await listen(server.url, buyer.token, ["websocket"]) for buyer in buyers]
     try:
         results = await asyncio.gather(*(api.order(buyers[i % 5], variant) for i in range(30)))
         assert not (bad := unexpected(results, 201)), bad
         placed = sorted(r.json()["id"] for r in results)
+        # Each order also notifies its buyer (notification:created to user:{buyer}, 6 orders each):
+        # those seqs are the only ones the seller does not see.
+        buyer_seqs = {e["seq"] for s in buyer_sockets for e in await s.wait_for("notification:created", 6)}
         for socket in sockets:
             events = await socket.wait_for("order:created", 30)
             assert sorted(e["data"]["order_id"] for e in events) == placed
-            # Nothing else is published meanwhile, so the seller sees every seq, in order, once: each
-            # order is one order:created and one product:stock_changed, committed together.
+            # Nothing else is published meanwhile, so the seller sees every other seq, in order, once:
+            # each order is one order:created, one product:stock_changed and a notification:created
+            # for each party, committed together.
             await socket.wait_for("product:stock_changed", 30)
+            await socket.wait_for("notification:created", 30)
             # The product's own product:created may or may not reach a socket that connected just
             # after it was published (the relay may fan it out after the connect): it is not counted.
             events = [e for name, e in socket.events if name != "product:created"]
             seqs = [e["seq"] for e in events]
-            assert seqs == list(range(seqs[0], seqs[0] + 60)), seqs
+            assert seqs == sorted(set(seqs)) and len(seqs) == 90, seqs
+            every = sorted(set(seqs) | buyer_seqs)
+            assert every == list(range(every[0], every[0] + 120)), every
             names = [name for name, _ in socket.events if name != "product:created"]
-            assert sorted(set(names)) == ["order:created", "product:stock_changed"]
+            assert sorted(set(names)) == ["notification:created", "order:created", "product:stock_changed"]
     finally:
-        await close_all(*sockets)
+        await close_all(*sockets, *buyer_sockets)

@@ -100,15 +100,16 @@ async def test_killed_relay_delivers_committed_events_when_restarted(threaded: T
         assert not node.relay.running
         orders = [await api.order(buyer, product["variants"][0]["id"]) for _ in range(3)]
         assert all(o.status_code == 201 for o in orders)
-        # Each order is two events (order:created, product:stock_changed), committed with it.
-        assert await threaded.call(_outbox_size(node.db)) == 6
+        # Each order is four events (order:created, product:stock_changed, and notification:created for
+        # its buyer and its seller), committed with it.
+        assert await threaded.call(_outbox_size(node.db)) == 12
         assert buyer_socket.of("order:created") == []
 
         await threaded.call(node.relay.start())
         events = await buyer_socket.wait_for("order:created", 3)
         assert [e["data"]["order_id"] for e in events] == [o.json()["id"] for o in orders]
         seqs = [e["seq"] for e in events]
-        assert seqs == list(range(seqs[0], seqs[0] + 6, 2))  # each order's stock event sits between
+        assert seqs == list(range(seqs[0], seqs[0] + 12, 4))  # each order's other events sit between
         assert await threaded.call(_outbox_size(node.db)) == 0
     finally:
         await buyer_socket.close()

@@ -12,6 +12,7 @@ from storewire.credentials import bearer_token
 from storewire.delivery.brokers.base import BrokerMessage
 from storewire.errors import AuthError, InvalidPayload, StorewireError
 from storewire.gateway.connections import Connection, ConnectionRegistry
+from storewire.gateway.people import People
 from storewire.gateway.transport import ConnectRefused, Peer, Transport
 from storewire.realtime.policy import Principal, RoomFacts, automatic_rooms, decide_join, needs_facts
 from storewire.realtime.rooms import Room
@@ -45,11 +46,19 @@ class Gateway:
         self._resolve_principal = resolve_principal
         self._room_facts = room_facts
         self.connections = ConnectionRegistry()
+        self.people = People(transport)
         self._handlers: dict[str, Callable[[Connection, Any], Awaitable[Ack]]] = {
             "room:join": self._join,
             "room:leave": self._leave,
+            "presence:list": self.people.presence_list,
+            "chat:typing": self.people.typing,
+            "page:navigate": self.people.navigate,
         }
         transport.bind(self)
+
+    async def close(self) -> None:
+        """Stop background work (the live-users push), before the transport shuts down."""
+        await self.people.close()
 
     # -- delivery ---------------------------------------------------------------------------
 
@@ -65,9 +74,11 @@ class Gateway:
         principal = await self._authenticate(peer, auth)
         self._check_capacity(peer, principal)  # again: other handshakes may have landed meanwhile
         automatic = [str(room) for room in automatic_rooms(principal)]
-        self.connections.add(Connection(peer.sid, principal, peer.remote_addr, frozenset(automatic)))
+        connection = Connection(peer.sid, principal, peer.remote_addr, frozenset(automatic))
+        self.connections.add(connection)
         for room in automatic:
             await self.transport.enter_room(peer.sid, room)
+        self.people.arrived(connection)
 
     def _check_capacity(self, peer: Peer, principal: Principal | None) -> None:
         settings = self._settings
@@ -94,7 +105,9 @@ class Gateway:
             raise ConnectRefused({"code": exc.code, "message": exc.message}) from None
 
     async def on_disconnect(self, sid: str, reason: str) -> None:
-        self.connections.remove(sid)
+        connection = self.connections.remove(sid)
+        if connection is not None:
+            self.people.departed(connection)
 
     # -- client events ----------------------------------------------------------------------
 
@@ -140,6 +153,7 @@ class Gateway:
             return _fail("invalid_payload", "this socket has disconnected")
         connection.rooms.add(name)
         await self.transport.enter_room(connection.sid, name)
+        self.people.entered(connection, name)
         return {"ok": True, "room": name}
 
     async def _leave(self, connection: Connection, payload: Any) -> Ack:
@@ -151,4 +165,5 @@ class Gateway:
         if name in connection.rooms:
             connection.rooms.discard(name)
             await self.transport.leave_room(connection.sid, name)
+            self.people.left(connection, name)
         return {"ok": True}

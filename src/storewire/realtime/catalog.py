@@ -41,6 +41,7 @@ class EventSpec(Generic[P]):
     description: str = ""
     sensitive: bool = False  # audited when published
     inbox: bool = False  # also stored as a notification for each user: room
+    ephemeral: bool = False  # sent by the gateway as it happens: no outbox, no seq, never replayed
 
     def prepare(self, payload: P | dict[str, Any]) -> PreparedEvent:
         """Validate ``payload`` and resolve its rooms and invalidate keys."""
