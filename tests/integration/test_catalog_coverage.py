@@ -76,6 +76,7 @@ EXPECTED: dict[str, set[str]] = {
     "quotation:paid": {SELLER, BUYER},
     "analytics:sale_completed": {SELLER},
     "analytics:metrics_updated": {SELLER, ADMIN},
+    "system:announcement": {SELLER, OTHER_SELLER},  # one to "sellers"; to everyone: test_announcements.py
     "chat:message_created": {SELLER, BUYER},  # the participants, who joined chat:{id}
     "chat:room_updated": {SELLER, BUYER},  # each participant's own user: room
     "notification:created": {SELLER, BUYER},  # one per recipient user: room of each inbox event
@@ -247,6 +248,16 @@ async def _store_day(store: Store) -> None:
         await store.call("POST", f"/chat/rooms/{room['id']}/messages", who, {"body": text}, expect=201)
     await store.call("POST", f"/chat/rooms/{room['id']}/read", buyer)
 
+    # An admin announces to every seller.
+    admin = User("", "", "admin", store.admin_token)
+    await store.call(
+        "POST",
+        "/admin/announcements",
+        admin,
+        {"title": "Fees", "body": "Unchanged.", "audience": "sellers"},
+        expect=201,
+    )
+
     # The product goes away last: orders refer to it until then.
     await store.call("DELETE", f"/products/{pid}", seller, expect=204)
 
@@ -317,7 +328,11 @@ async def test_every_catalog_event_reaches_exactly_its_rooms_on_both_clients(
             for client, events in (("js", role.js.events), ("python", role.py.events)):
                 names = {event for event, _ in events}
                 # The fence's product:created, and presence in the fence's storefront (people joining it).
-                assert names <= {"product:created", "presence:joined"}, (name, client, names)
+                # ... and the other seller, as every seller, hears announcements to sellers.
+                allowed = {"product:created", "presence:joined"} | (
+                    {"system:announcement"} if name == OTHER_SELLER else set()
+                )
+                assert names <= allowed, (name, client, names)
         # One sequence: within each socket, seq only grows.
         for role in store.roles.values():
             for events in ([args[0] for _, args in role.js.events], [data for _, data in role.py.events]):

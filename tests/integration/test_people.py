@@ -146,8 +146,10 @@ async def test_typing_only_in_chat_rooms_one_is_in(server: ServerProcess, api: A
 # -- fuzzing: client payloads never break a handler ------------------------------------------------
 
 ALLOWED = {"invalid_payload", "invalid_room", "forbidden", "not_found", "rate_limited", "too_many_rooms"}
+# JSON only: a packet with Infinity or NaN is not Socket.IO, and the engine closes such a client.
+SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    SCALARS | st.text(max_size=40),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
@@ -214,3 +216,49 @@ def test_fuzzed_client_payloads_always_get_a_typed_ack(
         assert ack["error"]["code"] in ALLOWED, (event, payload, ack)
         assert isinstance(ack["error"]["message"], str)
     assert listener.client.connected
+
+
+async def test_typing_then_a_message_reach_the_room_and_nobody_outside(
+    server: ServerProcess, api: Api
+) -> None:
+    seller, buyer, outsider = (
+        await api.register("seller"),
+        await api.register("buyer"),
+        await api.register("buyer"),
+    )
+    staff_token = await _user_token(server, api, "staff", seller_id=seller.id)
+    opened = await api.http.post("/chat/rooms", headers=buyer.headers, json={"seller_id": seller.id})
+    assert opened.status_code == 201, opened.text
+    room = f"chat:{opened.json()['id']}"
+    typist = await listen(server.url, buyer.token, ["websocket"])
+    seller_socket = await listen(server.url, seller.token, ["polling"])
+    staff_socket = await listen(server.url, staff_token, ["websocket"])
+    outside = await listen(server.url, outsider.token, ["websocket"])
+    try:
+        for member in (typist, seller_socket, staff_socket):
+            assert (await member.join(room))["ok"]
+        refused = await outside.join(room)
+        assert refused["ok"] is False and refused["error"]["code"] == "forbidden"
+
+        assert await typist.client.call("chat:typing", {"room": room}, timeout=10) == {"ok": True}
+        too_fast = await typist.client.call("chat:typing", {"room": room}, timeout=10)
+        assert too_fast["ok"] is False and too_fast["error"]["code"] == "rate_limited"
+        sent = await api.http.post(
+            f"/chat/rooms/{opened.json()['id']}/messages", headers=buyer.headers, json={"body": "Hello?"}
+        )
+        assert sent.status_code == 201, sent.text
+        for member in (seller_socket, staff_socket):
+            await member.wait_for("chat:message_created")
+            names = [name for name, _ in member.events if name in {"chat:typing", "chat:message_created"}]
+            assert names == ["chat:typing", "chat:message_created"], names  # typing first, once
+            (typing,) = member.of("chat:typing")
+            assert set(typing) == EPHEMERAL
+            assert typing["data"] == {
+                "room": room,
+                "user": {"id": buyer.id, "name": "buyer user", "role": "buyer"},
+            }
+        await typist.wait_for("chat:message_created")
+        assert typist.of("chat:typing") == []  # not echoed to the typist
+        assert outside.of("chat:typing") == [] and outside.of("chat:message_created") == []
+    finally:
+        await close_all(typist, seller_socket, staff_socket, outside)

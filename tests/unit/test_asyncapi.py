@@ -93,6 +93,7 @@ def test_one_channel_per_room_kind_with_its_parameter() -> None:
         "user": "user:{userId}",
         "admin": "admin",
         "sellers": "sellers",
+        "everyone": "everyone",
         "kitchen": "kitchen:{sellerId}",
         "order": "order:{orderId}",
         "product": "product:{productId}",

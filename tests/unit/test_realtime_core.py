@@ -57,7 +57,7 @@ def test_room_parse_rejects(bad: object) -> None:
 
 
 @given(
-    st.sampled_from([k for k in RoomKind if k not in (RoomKind.ADMIN, RoomKind.SELLERS)]),
+    st.sampled_from([k for k in RoomKind if k not in (RoomKind.ADMIN, RoomKind.SELLERS, RoomKind.EVERYONE)]),
     st.from_regex(r"[A-Za-z0-9_\-]{1,64}", fullmatch=True),
 )
 def test_room_round_trip(kind: RoomKind, ident: str) -> None:
@@ -121,11 +121,11 @@ def test_join_policy(principal: Principal, room: str, facts: RoomFacts | None, c
 
 
 def test_automatic_rooms() -> None:
-    assert [str(r) for r in automatic_rooms(BUYER)] == ["user:b1"]
-    assert [str(r) for r in automatic_rooms(SELLER)] == ["user:s1", "sellers"]
-    assert [str(r) for r in automatic_rooms(STAFF)] == ["user:t1", "kitchen:s1"]
-    assert [str(r) for r in automatic_rooms(ADMIN)] == ["user:a1", "admin"]
-    assert automatic_rooms(GUEST) == []
+    assert [str(r) for r in automatic_rooms(BUYER)] == ["user:b1", "everyone"]
+    assert [str(r) for r in automatic_rooms(SELLER)] == ["user:s1", "sellers", "everyone"]
+    assert [str(r) for r in automatic_rooms(STAFF)] == ["user:t1", "kitchen:s1", "everyone"]
+    assert [str(r) for r in automatic_rooms(ADMIN)] == ["user:a1", "admin", "everyone"]
+    assert [str(r) for r in automatic_rooms(GUEST)] == ["everyone"]
 
 
 def test_ts_is_utc_with_milliseconds() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from storewire.commerce import (
     accounts,
     analytics,
+    announcements,
     cart,
     chat,
     notifications,
@@ -34,6 +35,7 @@ MODULES: tuple[Module, ...] = (
     cart.MODULE,
     analytics.MODULE,
     chat.MODULE,
+    announcements.MODULE,
     publishing.MODULE,  # service keys and POST /publish for other backends
 )
 

@@ -47,6 +47,7 @@ _CHANNELS: dict[RoomKind, tuple[str | None, str]] = {
     RoomKind.USER: ("userId", "That user only, on all their devices. Joined automatically on connect."),
     RoomKind.ADMIN: (None, "Admins. Joined automatically on connect."),
     RoomKind.SELLERS: (None, "Sellers (announcements). Joined automatically on connect."),
+    RoomKind.EVERYONE: (None, "Every connection, guests too (announcements to all). Joined automatically."),
     RoomKind.KITCHEN: (
         "sellerId",
         "A seller's kitchen: the seller and its staff. Automatic for staff; the seller joins with room:join.",
@@ -83,8 +84,8 @@ _INFO = """\
 Every domain event storewire pushes to its clients, and the events a client sends.
 
 A client connects with socket.io-client 4.x (or any Socket.IO v5 client) to `/socket.io/` with
-`auth: {token}`, is put in its automatic rooms (`user:{self}`, `admin`, `sellers`, a staff member's
-`kitchen:{seller}`) and joins others with `room:join`. Each channel below is a room kind; a socket
+`auth: {token}`, is put in its automatic rooms (`user:{self}`, `admin`, `sellers`, `everyone`, a staff
+member's `kitchen:{seller}`) and joins others with `room:join`. Each channel below is a room kind; a socket
 receives an event when it is in one of the event's rooms, once even if it is in several.
 
 A sequenced event arrives as the envelope `{id, type, epoch, seq, ts, data, invalidate}`: `seq` is its

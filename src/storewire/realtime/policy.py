@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from storewire.realtime.rooms import ADMIN_ROOM, SELLERS_ROOM, Room, RoomKind
+from storewire.realtime.rooms import ADMIN_ROOM, EVERYONE_ROOM, SELLERS_ROOM, Room, RoomKind
 
 __all__ = [
     "JoinDecision",
@@ -98,7 +98,7 @@ def needs_facts(room: Room) -> bool:
 def automatic_rooms(principal: Principal) -> list[Room]:
     """The rooms a connection is put in at the handshake, before its CONNECT ack."""
     if principal.user_id is None:
-        return []
+        return [EVERYONE_ROOM]
     rooms = [Room.user(principal.user_id)]
     if principal.role is Role.ADMIN:
         rooms.append(ADMIN_ROOM)
@@ -106,6 +106,7 @@ def automatic_rooms(principal: Principal) -> list[Room]:
         rooms.append(SELLERS_ROOM)
     elif principal.role is Role.STAFF and principal.seller_id:
         rooms.append(Room.kitchen(principal.seller_id))
+    rooms.append(EVERYONE_ROOM)
     return rooms
 
 
@@ -118,6 +119,8 @@ def decide_join(principal: Principal, room: Room, facts: RoomFacts | None) -> Jo
         return JoinDecision.allow() if role is Role.ADMIN else _FORBIDDEN
     if room.kind is RoomKind.SELLERS:
         return JoinDecision.allow() if role is Role.SELLER else _FORBIDDEN
+    if room.kind is RoomKind.EVERYONE:
+        return JoinDecision.allow()
     if room.kind is RoomKind.KITCHEN:
         assert room.id is not None
         return JoinDecision.allow() if principal.acts_for_seller(room.id) else _FORBIDDEN

@@ -8,13 +8,14 @@ from enum import StrEnum
 
 from storewire.errors import InvalidPayload
 
-__all__ = ["ADMIN_ROOM", "SELLERS_ROOM", "Room", "RoomKind"]
+__all__ = ["ADMIN_ROOM", "EVERYONE_ROOM", "SELLERS_ROOM", "Room", "RoomKind"]
 
 
 class RoomKind(StrEnum):
     USER = "user"
     ADMIN = "admin"
     SELLERS = "sellers"
+    EVERYONE = "everyone"  # every connection, guests too (announcements to all)
     KITCHEN = "kitchen"
     ORDER = "order"
     PRODUCT = "product"
@@ -22,7 +23,7 @@ class RoomKind(StrEnum):
     CHAT = "chat"
 
 
-_SINGLETONS = frozenset({RoomKind.ADMIN, RoomKind.SELLERS})
+_SINGLETONS = frozenset({RoomKind.ADMIN, RoomKind.SELLERS, RoomKind.EVERYONE})
 _ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 
 
@@ -77,3 +78,4 @@ class Room:
 
 ADMIN_ROOM = Room(RoomKind.ADMIN)
 SELLERS_ROOM = Room(RoomKind.SELLERS)
+EVERYONE_ROOM = Room(RoomKind.EVERYONE)
