@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from storewire.commerce.accounts.service import AccountService
 from storewire.commerce.directory import RoomDirectory
-from storewire.commerce.module import Module, ModuleContext, Services, Signals, Startable
+from storewire.commerce.module import Module, ModuleContext, Online, Services, Signals, Startable
 from storewire.commerce.registry import MODULES, build_catalog
 from storewire.delivery.brokers.base import Broker
 from storewire.delivery.brokers.memory import MemoryBroker
@@ -52,6 +52,7 @@ class Node:
             settings, build_transport(settings), self.accounts.principal_for_token, directory.facts
         )
         self.broker.subscribe(self.gateway.deliver)
+        self.services.add(Online(lambda user_id: self.gateway.connections.count_user(user_id) > 0))
 
     async def start(self) -> None:
         await self.db.upgrade()

@@ -19,6 +19,8 @@ from tests.support import (
     User,
     assert_envelope,
     assert_problem,
+    close_all,
+    listen,
     make_crew,
     open_audience,
 )
@@ -311,3 +313,39 @@ async def test_who_may_open_see_and_write(server: ServerProcess, api: Api, crew:
     )
     messages = (await api.http.get(f"{base}/messages", headers=buyer.headers)).json()["items"]
     assert len(messages) == 1
+
+
+async def test_a_message_to_an_absent_participant_waits_in_its_inbox(server: ServerProcess, api: Api) -> None:
+    seller, buyer = await api.register("seller"), await api.register("buyer")
+    opened = await api.http.post("/chat/rooms", headers=buyer.headers, json={"seller_id": seller.id})
+    room_id = opened.json()["id"]
+    seller_socket = await listen(server.url, seller.token, ["websocket"])
+    buyer_socket = None
+    try:
+        # The buyer has no socket: the seller's answer lands in the buyer's inbox.
+        sent = await api.http.post(
+            f"/chat/rooms/{room_id}/messages",
+            headers=seller.headers,
+            json={"body": "Your beans shipped today."},
+        )
+        assert sent.status_code == 201, sent.text
+        inbox = (await api.http.get("/notifications", headers=buyer.headers)).json()
+        assert inbox["unread_count"] == 1
+        (note,) = inbox["items"]
+        assert note["type"] == "chat:message_created" and note["summary"].endswith(
+            "Your beans shipped today."
+        )
+        # Connected, the buyer gets the message live and no notification; the sender never gets one.
+        buyer_socket = await listen(server.url, buyer.token, ["websocket"])
+        assert (await buyer_socket.join(f"chat:{room_id}"))["ok"]
+        again = await api.http.post(
+            f"/chat/rooms/{room_id}/messages", headers=seller.headers, json={"body": "Tracking: TRK-9"}
+        )
+        assert again.status_code == 201
+        await buyer_socket.wait_for_match(
+            "chat:message_created", lambda e: e["data"]["body"] == "Tracking: TRK-9"
+        )
+        assert (await api.http.get("/notifications", headers=buyer.headers)).json()["unread_count"] == 1
+        assert (await api.http.get("/notifications", headers=seller.headers)).json()["unread_count"] == 0
+    finally:
+        await close_all(seller_socket, *([buyer_socket] if buyer_socket else []))

@@ -39,6 +39,7 @@ __all__ = [
     "FactsLookup",
     "Module",
     "ModuleContext",
+    "Online",
     "Services",
     "Signal",
     "Signals",
@@ -96,6 +97,14 @@ class Services:
 
     def __iter__(self) -> Any:
         return iter(self._by_type.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Online:
+    """Whether a user has a socket connected to this node (the gateway answers; registered by the node
+    once the gateway exists, so look it up when needed, not when the service is built)."""
+
+    is_connected: Callable[[str], bool]
 
 
 @runtime_checkable

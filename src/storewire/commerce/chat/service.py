@@ -11,7 +11,7 @@ read (a reply implies the conversation was read).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
@@ -32,7 +32,8 @@ from storewire.commerce.chat.models import (
     as_utc,
 )
 from storewire.commerce.chat.tables import OPEN, ChatMemberRow, ChatMessageRow, ChatRoomRow
-from storewire.commerce.module import ModuleContext
+from storewire.commerce.module import ModuleContext, Online, Services
+from storewire.commerce.notifications.service import NotificationService
 from storewire.commerce.parties import parties_only
 from storewire.delivery.publisher import Publisher
 from storewire.errors import Forbidden, InvalidPayload, NotFound
@@ -104,13 +105,14 @@ def _unread(room: ChatRoomRow, member: ChatMemberRow | None) -> int:
 class ChatService:
     """Rooms, messages and read marks; each change publishes its events in its own transaction."""
 
-    def __init__(self, db: Database, publisher: Publisher) -> None:
+    def __init__(self, db: Database, publisher: Publisher, services: Services) -> None:
         self._db = db
         self._publisher = publisher
+        self._services = services
 
     @classmethod
     def build(cls, context: ModuleContext) -> ChatService:
-        return cls(context.db, context.publisher)
+        return cls(context.db, context.publisher, context.services)
 
     # -- rooms ---------------------------------------------------------------------------------------
 
@@ -238,7 +240,24 @@ class ChatService:
             for member in sorted(members.values(), key=lambda m: m.user_id):
                 if member.participant:
                     self._room_updated(session, room, member.user_id, _unread(room, member))
+            self._notify_absent(session, members.values(), created, principal.name)
             return _message_out(message, principal.name)
+
+    def _notify_absent(
+        self, session: AsyncSession, members: Iterable[ChatMemberRow], created: MessageCreated, sender: str
+    ) -> None:
+        """A participant with no socket connected finds the message in its notification inbox."""
+        online = self._services.get(Online)
+        inbox = self._services.get(NotificationService)
+        summary = f"{sender}: {created.body[:200]}"
+        for member in members:
+            if (
+                member.participant
+                and member.user_id != created.sender_id
+                and not online.is_connected(member.user_id)
+            ):
+                data = created.model_dump(mode="json")
+                inbox.record(session, member.user_id, "chat:message_created", data, "New message", summary)
 
     async def messages(
         self, principal: Principal, room_id: str, before: str | None, limit: int

@@ -68,24 +68,43 @@ class NotificationService:
         if not spec.inbox:
             return  # notification:created itself lands here: no recursion
         title, summary = describe(prepared.type, prepared.data)
-        now = utcnow()
         for user_id in recipients(prepared.rooms):
-            row = NotificationRow(
-                id=new_id("ntf"),
-                user_id=user_id,
-                event_id=event_id,
-                type=prepared.type,
-                title=title,
-                summary=summary,
-                data=prepared.data,
-                created_at=now,
-                read_at=None,
-            )
-            session.add(row)
-            created = NotificationCreated(
-                notification_id=row.id, user_id=user_id, type=row.type, summary=summary, created_at=now
-            )
-            self._publisher.publish(session, "notification:created", created)
+            self.record(session, user_id, prepared.type, prepared.data, title, summary, event_id=event_id)
+
+    def record(
+        self,
+        session: AsyncSession,
+        user_id: str,
+        type: str,
+        data: dict[str, Any],
+        title: str | None = None,
+        summary: str | None = None,
+        *,
+        event_id: str | None = None,
+    ) -> str:
+        """Add one notification to ``user_id``'s inbox in ``session``'s transaction, and say so
+        (``notification:created``). For modules whose events are not inbox events but should reach an
+        absent user (a chat message to a participant who is not connected). Returns its id."""
+        if title is None or summary is None:
+            title, summary = describe(type, data)
+        now = utcnow()
+        row = NotificationRow(
+            id=new_id("ntf"),
+            user_id=user_id,
+            event_id=event_id or new_id("evt"),
+            type=type,
+            title=title,
+            summary=summary,
+            data=data,
+            created_at=now,
+            read_at=None,
+        )
+        session.add(row)
+        created = NotificationCreated(
+            notification_id=row.id, user_id=user_id, type=row.type, summary=summary, created_at=now
+        )
+        self._publisher.publish(session, "notification:created", created)
+        return row.id
 
     async def inbox(
         self, principal: Principal, *, unread: bool, limit: int, cursor: str | None

@@ -32,6 +32,7 @@ TITLES = {
     "quotation:accepted": "Quotation accepted",
     "quotation:rejected": "Quotation rejected",
     "quotation:paid": "Quotation paid",
+    "chat:message_created": "New message",
 }
 
 # Currencies without minor units (Stripe's list): their amounts are whole units already.
