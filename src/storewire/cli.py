@@ -83,18 +83,36 @@ def serve(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    simulate: Annotated[
+        bool, typer.Option("--simulate", help="Generate live traffic against a running demo server.")
+    ] = False,
+    url: Annotated[str, typer.Option(help="--simulate: the server's base URL.")] = "http://127.0.0.1:8000",
+    rate: Annotated[float, typer.Option(min=0.1, max=1000, help="--simulate: actions per second.")] = 2,
+    duration: Annotated[
+        float | None, typer.Option(min=0.1, help="--simulate: seconds to run (default: until Ctrl-C).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="--simulate: random seed, for a repeatable run.")] = None,
+) -> None:
     """Seed demo stores, products, carts and orders into the database; running it again adds nothing.
 
     Prints the demo accounts (password ``storewire-demo``) and what the demo holds. The events of the
     seeding wait in the outbox; a server started on this database relays them.
+
+    With ``--simulate`` it seeds nothing: it keeps generating orders, payments, status changes,
+    restocks, chats and page navigation as the demo accounts against the server at ``--url`` (started
+    with ``--demo``), with a progress line on stderr, until Ctrl-C or ``--duration``; then it prints
+    the summary on stdout. Exit 2 when the server cannot be reached or has no demo accounts.
     """
+    if simulate:
+        _simulate(url, rate, duration, seed)
+        return
     settings = _settings()
     if settings.env == "prod":
         typer.echo("demo data is refused in prod (STOREWIRE_ENV=prod)", err=True)
         raise typer.Exit(2)
 
-    async def seed() -> None:
+    async def seed_all() -> None:
         from storewire.demo import seed_demo
 
         node = await _open_node()
@@ -103,7 +121,21 @@ def demo() -> None:
         finally:
             await node.db.dispose()
 
-    _run(seed)
+    _run(seed_all)
+
+
+def _simulate(url: str, rate: float, duration: float | None, seed: int | None) -> None:
+    from storewire.simulate import SimulationError, Tally, simulate
+
+    tally = Tally()
+    try:
+        asyncio.run(simulate(url, tally, rate=rate, duration=duration, seed=seed))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how an open-ended simulation ends: the summary follows
+    except SimulationError as exc:
+        typer.echo(f"demo --simulate: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"simulated {tally.line()}")
 
 
 @users_app.command("create")
