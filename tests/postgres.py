@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,3 +205,32 @@ def postgres_cluster(database: str = "storewire") -> Iterator[PostgresCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+def cluster_and_server_fixtures(label: str) -> tuple[Any, Any]:
+    """Module-scoped ``postgres`` (a throwaway cluster) and ``server`` (the real server on it, which
+    overrides the SQLite one; the ``api`` fixture follows it). ``postgres, server = ...`` in a module."""
+    import pytest
+
+    from tests.conftest import start_server
+    from tests.support import ServerProcess
+
+    @pytest.fixture(scope="module")
+    def postgres() -> Iterator[PostgresCluster]:
+        cluster = start_postgres()
+        try:
+            yield cluster
+        finally:
+            cluster.stop()
+
+    @pytest.fixture(scope="module")
+    def server(
+        postgres: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[ServerProcess]:
+        proc = start_server(tmp_path_factory.mktemp(label), STOREWIRE_DATABASE_URL=postgres.url)
+        try:
+            yield proc
+        finally:
+            proc.stop()
+
+    return postgres, server

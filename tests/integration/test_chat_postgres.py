@@ -7,34 +7,16 @@ under PostgreSQL's concurrency (DESIGN §6).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import start_server
-from tests.postgres import PostgresCluster, start_postgres
+from tests.postgres import cluster_and_server_fixtures
 from tests.support import Api, ServerProcess, _user_token, close_all, listen
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("postgres")]
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresCluster]:
-    cluster = start_postgres()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-
-
-@pytest.fixture(scope="module")
-def server(postgres: PostgresCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """The real server on the cluster (overrides the SQLite one; the ``api`` fixture follows it)."""
-    proc = start_server(tmp_path_factory.mktemp("pg-chat"), STOREWIRE_DATABASE_URL=postgres.url)
-    try:
-        yield proc
-    finally:
-        proc.stop()
+postgres, server = cluster_and_server_fixtures("pg-chat")
 
 
 async def test_racing_opens_give_one_room_and_racing_posts_lose_nothing(

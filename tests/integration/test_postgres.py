@@ -8,14 +8,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import start_server
-from tests.postgres import PostgresCluster, start_postgres
+from tests.postgres import PostgresCluster, cluster_and_server_fixtures
 from tests.support import PASSWORD, Api, ServerProcess, User, _user_token, close_all, listen
 
 # One worker runs the whole module: one cluster and one server, and nothing else publishes meanwhile.
@@ -24,23 +22,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("postgres")]
 FLOW = ["pending", "confirmed", "preparing", "ready", "shipped", "delivered"]
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresCluster]:
-    cluster = start_postgres()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-
-
-@pytest.fixture(scope="module")
-def server(postgres: PostgresCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """The real server on the cluster (overrides the SQLite one; the ``api`` fixture follows it)."""
-    proc = start_server(tmp_path_factory.mktemp("pg-server"), STOREWIRE_DATABASE_URL=postgres.url)
-    try:
-        yield proc
-    finally:
-        proc.stop()
+postgres, server = cluster_and_server_fixtures("pg-server")
 
 
 async def stock_of(api: Api, seller: User, product: dict[str, Any]) -> int:
