@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
+from typing import Any, Generic, Protocol, Self, TypeVar, cast, runtime_checkable
 
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +36,7 @@ from storewire.storage.database import Database
 from storewire.storage.tables import Base
 
 __all__ = [
+    "DomainService",
     "FactsLookup",
     "Module",
     "ModuleContext",
@@ -125,6 +126,19 @@ class ModuleContext:
     publisher: Publisher
     services: Services
     signals: Signals
+
+
+class DomainService:
+    """Base of the services that change state and publish its events in the same transaction."""
+
+    def __init__(self, db: Database, publisher: Publisher) -> None:
+        self._db = db
+        self._publisher = publisher
+
+    @classmethod
+    def build(cls, context: ModuleContext) -> Self:
+        """The ``Module.service`` builder: the node's database and publisher."""
+        return cls(context.db, context.publisher)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,12 +9,10 @@ from sqlalchemy import select
 
 from storewire.commerce.announcements.events import Announced
 from storewire.commerce.announcements.tables import AnnouncementRow
-from storewire.commerce.module import ModuleContext
-from storewire.delivery.publisher import Publisher
+from storewire.commerce.module import DomainService
 from storewire.errors import Forbidden
 from storewire.realtime.ids import new_id
 from storewire.realtime.policy import Principal, Role
-from storewire.storage.database import Database
 
 __all__ = ["AnnouncementService", "NewAnnouncement"]
 
@@ -39,15 +37,7 @@ def _announced(row: AnnouncementRow) -> Announced:
     )
 
 
-class AnnouncementService:
-    def __init__(self, db: Database, publisher: Publisher) -> None:
-        self._db = db
-        self._publisher = publisher
-
-    @classmethod
-    def build(cls, context: ModuleContext) -> AnnouncementService:
-        return cls(context.db, context.publisher)
-
+class AnnouncementService(DomainService):
     async def announce(self, principal: Principal, new: NewAnnouncement) -> Announced:
         if principal.role is not Role.ADMIN or principal.user_id is None:
             raise Forbidden("only admins announce")

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storewire.commerce.module import ModuleContext
+from storewire.commerce.module import DomainService
 from storewire.commerce.notifications.events import NotificationCreated
 from storewire.commerce.notifications.models import NotificationOut, NotificationPage, ReadAllOut
 from storewire.commerce.notifications.tables import NotificationRow
@@ -49,17 +49,12 @@ def _owner(principal: Principal) -> str:
     return principal.user_id
 
 
-class NotificationService:
+class NotificationService(DomainService):
     """Records inbox events as notifications, and serves each user their own."""
 
     def __init__(self, db: Database, publisher: Publisher) -> None:
-        self._db = db
-        self._publisher = publisher
+        super().__init__(db, publisher)
         publisher.on_publish(self._record)
-
-    @classmethod
-    def build(cls, context: ModuleContext) -> NotificationService:
-        return cls(context.db, context.publisher)
 
     def _record(
         self, session: AsyncSession, event_id: str, spec: EventSpec[Any], prepared: PreparedEvent

@@ -15,16 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storewire.commerce.accounts.tables import UserRow
-from storewire.commerce.module import ModuleContext
+from storewire.commerce.module import DomainService
 from storewire.commerce.parties import acting_seller
 from storewire.commerce.quotations.events import DRAFT, QuotationEvent
 from storewire.commerce.quotations.models import NewQuotation, QuotationLine, QuotationOut, QuotationPatch
 from storewire.commerce.quotations.tables import QuotationItemRow, QuotationRow
-from storewire.delivery.publisher import Publisher
 from storewire.errors import Conflict, Forbidden, InvalidPayload, NotFound
 from storewire.realtime.ids import new_id
 from storewire.realtime.policy import Principal, Role, RoomFacts, can_see
-from storewire.storage.database import Database
 from storewire.storage.tables import utcnow
 
 __all__ = ["TRANSITIONS", "QuotationService", "Transition", "quotation_facts"]
@@ -90,16 +88,8 @@ def _check_valid_until(valid_until: date | None) -> None:
         raise InvalidPayload("valid_until must not be in the past")
 
 
-class QuotationService:
+class QuotationService(DomainService):
     """Drafting, sending and deciding quotations; each change publishes its event in its transaction."""
-
-    def __init__(self, db: Database, publisher: Publisher) -> None:
-        self._db = db
-        self._publisher = publisher
-
-    @classmethod
-    def build(cls, context: ModuleContext) -> QuotationService:
-        return cls(context.db, context.publisher)
 
     async def create(self, principal: Principal, new: NewQuotation) -> QuotationOut:
         """A seller drafts a quotation for one of the buyers (``quotation:created``, to the seller)."""

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storewire.commerce.accounts.tables import UserRow
-from storewire.commerce.module import ModuleContext
+from storewire.commerce.module import DomainService
 from storewire.commerce.parties import acting_seller
 from storewire.commerce.store_settings.events import event_name
 from storewire.commerce.store_settings.masking import mask_values, restore_secrets
@@ -35,10 +35,8 @@ from storewire.commerce.store_settings.schemas import (
     WholesaleSettings,
 )
 from storewire.commerce.store_settings.tables import StoreSettingRow
-from storewire.delivery.publisher import Publisher
 from storewire.errors import Forbidden, NotFound
 from storewire.realtime.policy import Principal, Role, RoomFacts, can_see
-from storewire.storage.database import Database
 
 __all__ = [
     "SettingsOut",
@@ -129,15 +127,7 @@ def _storefront(seller: UserRow, rows: dict[str, StoreSettingRow]) -> Storefront
     )
 
 
-class StoreSettingsService:
-    def __init__(self, db: Database, publisher: Publisher) -> None:
-        self._db = db
-        self._publisher = publisher
-
-    @classmethod
-    def build(cls, context: ModuleContext) -> StoreSettingsService:
-        return cls(context.db, context.publisher)
-
+class StoreSettingsService(DomainService):
     async def get_all(self, principal: Principal) -> SettingsOut:
         """The settings of the principal's store: a seller's own, or read-only for its staff."""
         seller_id = acting_seller(principal)

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storewire.commerce.accounts.tables import UserRow
-from storewire.commerce.module import ModuleContext
+from storewire.commerce.module import DomainService
 from storewire.commerce.parties import acting_seller, parties_only
 from storewire.commerce.products.variants import priced_lines, published_variants, quantities_of
 from storewire.commerce.wholesale.events import InvitationEvent, WholesaleOrderEvent
@@ -29,11 +29,9 @@ from storewire.commerce.wholesale.tables import (
     WholesaleOrderItemRow,
     WholesaleOrderRow,
 )
-from storewire.delivery.publisher import Publisher
 from storewire.errors import Conflict, Forbidden, InvalidPayload, NotFound
 from storewire.realtime.ids import new_id
 from storewire.realtime.policy import Principal, Role, RoomFacts, can_see
-from storewire.storage.database import Database
 from storewire.storage.tables import utcnow
 
 __all__ = ["WholesaleService", "percent_of", "wholesale_order_facts"]
@@ -77,16 +75,8 @@ def _order_event(row: WholesaleOrderRow) -> WholesaleOrderEvent:
     )
 
 
-class WholesaleService:
+class WholesaleService(DomainService):
     """Invitations and wholesale orders; every change publishes its event in the same transaction."""
-
-    def __init__(self, db: Database, publisher: Publisher) -> None:
-        self._db = db
-        self._publisher = publisher
-
-    @classmethod
-    def build(cls, context: ModuleContext) -> WholesaleService:
-        return cls(context.db, context.publisher)
 
     # -- invitations --------------------------------------------------------------------------
 
