@@ -167,3 +167,26 @@ async def test_server_disconnect_and_timeout(app: tuple[App, str]) -> None:
     )
     assert not server.emit_to(sock.sid, "x")
     await client.disconnect()
+
+
+async def test_a_burst_reaches_a_polling_python_client_whole(app: tuple[App, str]) -> None:
+    # python-engineio's client drops a polling payload of more than 16 packets: the engine sends a
+    # burst in batches of at most 16, the rest on the next GET, in order.
+    application, url = app
+    server = application.server
+    client = socketio.AsyncClient(reconnection=False)
+    got: list[int] = []
+    client.on("n", got.append)
+    await client.connect(url, transports=["polling"], auth={"token": "ok"}, wait_timeout=10)
+    try:
+        sock, _ = application.connected[-1]
+        for i in range(100):
+            server.emit_to(sock.sid, "n", i)
+        for _ in range(200):
+            if len(got) == 100:
+                break
+            await asyncio.sleep(0.05)
+        assert got == list(range(100))
+        assert client.connected
+    finally:
+        await client.disconnect()

@@ -61,6 +61,8 @@ class EioServer:
     Callbacks are plain functions run inline: ``on_connection(sock)``, ``on_message(sock, data)``,
     ``on_close(sock, reason)``. Times are in seconds. ``flush_delay`` 0 writes at the end of each loop
     tick; a few milliseconds trade that much latency for fewer, larger writes under heavy fan-out.
+    ``max_poll_packets`` caps the packets in one polling response (16: what python-engineio's client
+    accepts); the rest goes out on the client's next GET.
     """
 
     def __init__(
@@ -76,6 +78,7 @@ class EioServer:
         transports: Sequence[str] = ("polling", "websocket"),
         upgrade_timeout: float = 10.0,
         flush_delay: float = 0.0,
+        max_poll_packets: int = 16,
     ) -> None:
         self.path = path if path.endswith("/") else path + "/"
         self.flush_delay = flush_delay
@@ -83,6 +86,7 @@ class EioServer:
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
         self.max_buffered_bytes = max_buffered_bytes
+        self.max_poll_packets = max_poll_packets
         self.transports = tuple(transports)
         self.cors = Cors(cors_origins, cors_credentials)
         self.sessions: dict[str, EioSocket] = {}

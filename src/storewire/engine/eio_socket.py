@@ -151,6 +151,15 @@ class EioSocket:
             self.server._mark_dirty(self)
 
     @property
+    def pending_bytes(self) -> int:
+        """Bytes queued and not yet taken by the network: this tick's frames plus the transport's
+        write buffer (WebSocket), or the packets waiting for the next poll (polling)."""
+        n = self._out_n
+        if self.state == WEBSOCKET and self.conn is not None:
+            n += self.conn.transport.get_write_buffer_size()
+        return n
+
+    @property
     def reading_paused(self) -> bool:
         """Whether :meth:`pause_reading` holds the client's packets back."""
         return self._paused
@@ -251,10 +260,22 @@ class EioSocket:
 
     # -- polling side -------------------------------------------------------------------------
     def take_poll(self) -> str:
-        """Drain the polling buffer into one payload (``\\x1e``-separated)."""
+        """Take the polling buffer's oldest packets as one payload (``\\x1e``-separated).
+
+        At most ``server.max_poll_packets`` per response: the rest waits for the next GET, which
+        the client sends at once. python-engineio's client refuses a payload of more than 16
+        packets (``Payload.max_decode_packets``) and drops the session; the JS client takes any.
+        A closed session gives everything, its close packet last.
+        """
         buf = self._poll
         if not buf:
             return ""
-        self._poll = [] if self.state != CLOSED else None
-        self._out_n = 0
-        return "\x1e".join(buf)
+        limit = self.server.max_poll_packets
+        if self.state == CLOSED or len(buf) <= limit:
+            self._poll = [] if self.state != CLOSED else None
+            self._out_n = 0
+            return "\x1e".join(buf)
+        taken = buf[:limit]
+        del buf[:limit]
+        self._out_n -= sum(map(len, taken))
+        return "\x1e".join(taken)

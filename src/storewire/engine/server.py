@@ -203,6 +203,14 @@ class Server:
         sock._rooms.discard(room)
         self._nsps[nsp].unindex(sock, room)
 
+    def pending_bytes(self, sid: str, nsp: str = "/") -> int | None:
+        """Bytes queued for a socket and not yet taken by the network (its Engine.IO session's), or
+        ``None`` if it is not connected: a sender of a long stream waits for this to fall."""
+        sock = self._lookup(sid, nsp)
+        if sock is None or sock.eio.closed:
+            return None
+        return sock.eio.pending_bytes
+
     def room_size(self, room: str, nsp: str = "/") -> int:
         """How many connected sockets of ``nsp`` are in ``room``."""
         ns = self._nsps.get(nsp)
