@@ -72,7 +72,7 @@ def serve(
         log_config=None,
         access_log=False,
         backlog=2048,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout / 2)),
     )
     server = uvicorn.Server(config)
     if settings.demo:

@@ -11,8 +11,10 @@ from storewire.commerce.module import Module, ModuleContext, Online, Services, S
 from storewire.commerce.registry import MODULES, build_catalog
 from storewire.delivery.brokers.base import Broker
 from storewire.delivery.brokers.memory import MemoryBroker
+from storewire.delivery.event_log import EventLog
 from storewire.delivery.publisher import Publisher
 from storewire.delivery.relay import Relay
+from storewire.delivery.retention import Retention
 from storewire.gateway.app import Gateway
 from storewire.gateway.factory import build_transport
 from storewire.settings import Settings
@@ -40,6 +42,12 @@ class Node:
             batch_size=settings.relay_batch_size,
             poll_interval=settings.relay_poll_interval,
         )
+        self.retention = Retention(
+            self.db,
+            max_age=settings.retention,
+            max_events=settings.retention_events,
+            interval=settings.retention_interval,
+        )
         self.publisher = Publisher(self.catalog, self.relay.wake)
         self.services = Services()
         context = ModuleContext(settings, self.db, self.publisher, self.services, Signals())
@@ -49,7 +57,11 @@ class Node:
         self.accounts = self.services.get(AccountService)
         directory = RoomDirectory(self.db, self.modules)
         self.gateway = Gateway(
-            settings, build_transport(settings), self.accounts.principal_for_token, directory.facts
+            settings,
+            build_transport(settings),
+            self.accounts.principal_for_token,
+            directory.facts,
+            EventLog(self.db),
         )
         self.broker.subscribe(self.gateway.deliver)
         self.services.add(Online(lambda user_id: self.gateway.connections.count_user(user_id) > 0))
@@ -59,6 +71,8 @@ class Node:
         await self.gateway.transport.start()
         await self.broker.start()
         await self.relay.start()
+        self.gateway.resumer.start(self.relay.epoch, self.relay.published_seq)
+        await self.retention.start()
         for service in self.services:
             if isinstance(service, Startable):
                 await service.start()
@@ -68,7 +82,8 @@ class Node:
         for service in reversed(list(self.services)):
             if isinstance(service, Startable):
                 await service.stop()
-        await self.relay.stop()
+        await self.retention.stop()
+        await self.relay.stop(drain_timeout=self.settings.shutdown_timeout / 2)
         await self.broker.stop()
         await self.gateway.close()
         await self.gateway.transport.shutdown()

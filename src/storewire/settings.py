@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     ping_timeout: float = Field(20.0, gt=0)
 
     retention: timedelta = timedelta(hours=24)
+    retention_events: int = Field(1_000_000, ge=1)  # the log keeps at most this many events
+    retention_interval: float = Field(60.0, gt=0)  # seconds between pruning passes
+    replay_max_events: int = Field(10_000, ge=1)  # a larger backlog answers recovered: false
+    replay_page_size: int = Field(500, ge=1)
+    shutdown_timeout: float = Field(10.0, gt=0)  # SIGTERM: seconds to close sockets and drain the relay
     relay_poll_interval: float = Field(0.5, gt=0)
     relay_batch_size: int = Field(500, ge=1)
     demo: bool = False

@@ -77,6 +77,8 @@ def _received(document: dict[str, Any]) -> dict[str, set[str]]:
         if operation["action"] != "receive":
             continue
         channel = _resolve(document, operation["channel"]["$ref"])
+        if channel["address"] is None:  # the socket's own channel (sync:recovered), not a room
+            continue
         for ref in operation["messages"]:
             out.setdefault(_resolve(document, ref["$ref"])["name"], set()).add(
                 channel["address"].partition(":")[0]

@@ -30,15 +30,15 @@ import secrets
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storewire.delivery.brokers.base import Broker, BrokerMessage
 from storewire.realtime.envelope import Envelope
 from storewire.storage.database import Database
-from storewire.storage.tables import EventLogRow, OutboxRow, RelayStateRow, utcnow
+from storewire.storage.tables import EventLogRow, EventRoomRow, OutboxRow, RelayStateRow, utcnow
 
-__all__ = ["Relay"]
+__all__ = ["Relay", "log_message"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,8 @@ def _resolve(waiter: asyncio.Future[bool], value: bool) -> None:
         waiter.set_result(value)
 
 
-def _message(row: EventLogRow, epoch: str) -> BrokerMessage:
+def log_message(row: EventLogRow, epoch: str) -> BrokerMessage:
+    """The broker message (and wire envelope) of one logged event: the same for live and replay."""
     envelope = Envelope(
         id=row.event_id,
         type=row.type,
@@ -77,6 +78,7 @@ class Relay:
         self._woken = False
         self._waiter: asyncio.Future[bool] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.epoch = ""
         self.published_seq = 0
         """How far the fan-out got (in memory; the stored value may lag it, never lead it)."""
@@ -96,14 +98,25 @@ class Relay:
         await self._publish_unpublished()
         self._task = asyncio.create_task(self._run(), name="storewire-relay")
 
-    async def stop(self) -> None:
-        """Stop relaying and store how far the fan-out got (so a restart re-publishes nothing)."""
-        if self._task is None:
+    async def stop(self, *, drain_timeout: float = 5.0) -> None:
+        """Relay every committed event (for up to ``drain_timeout`` seconds), stop, and store how far
+        the fan-out got (so a restart re-publishes nothing)."""
+        task = self._task
+        if task is None:
             return
-        self._task.cancel()
+        self._stopping = True
+        self.wake()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), drain_timeout)
+        except TimeoutError:
+            logger.warning("the relay did not drain in %.1f s; the next start relays the rest", drain_timeout)
+        except Exception:
+            logger.exception("the relay failed while draining; the next start relays the rest")
+        task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+            await task
         self._task = None
+        self._stopping = False
         try:
             await self._store_published_seq()
         except Exception:
@@ -137,6 +150,9 @@ class Relay:
             except Exception:
                 logger.exception("relay round failed; retrying")
                 await asyncio.sleep(self._poll_interval)
+                continue
+            if self._stopping:
+                return  # the outbox was empty at this round: nothing committed is left behind
             if not await self._wait():
                 await self._idle()
             # Cleared before the next round reads the outbox: a commit after this point wakes us again.
@@ -188,7 +204,7 @@ class Relay:
                 await self._store_published_seq()
                 return
             logger.info("re-publishing %d logged events from seq %d", len(rows), rows[0].seq)
-            await self._broker_publish([_message(row, self.epoch) for row in rows])
+            await self._broker_publish([log_message(row, self.epoch) for row in rows])
 
     async def _sequence_batch(self) -> list[BrokerMessage]:
         async with self._db.transaction() as session:
@@ -225,9 +241,14 @@ class Relay:
                     )
                 )
             session.add_all(logged)
+            # The room index a resume reads by (one executemany in the same transaction).
+            await session.execute(
+                insert(EventRoomRow),
+                [{"room": room, "seq": entry.seq} for entry in logged for room in set(entry.rooms)],
+            )
         self._last_seq = seq
         self._stored_published_seq = max(self._stored_published_seq, stored)
-        return [_message(row, self.epoch) for row in logged]
+        return [log_message(row, self.epoch) for row in logged]
 
     async def _broker_publish(self, batch: Sequence[BrokerMessage]) -> None:
         await self._broker.publish(batch)

@@ -10,9 +10,11 @@ import orjson
 
 from storewire.credentials import bearer_token
 from storewire.delivery.brokers.base import BrokerMessage
+from storewire.delivery.event_log import EventLog
 from storewire.errors import AuthError, InvalidPayload, StorewireError
 from storewire.gateway.connections import Connection, ConnectionRegistry
 from storewire.gateway.people import People
+from storewire.gateway.resume import Resumer
 from storewire.gateway.transport import ConnectRefused, Peer, Transport
 from storewire.realtime.policy import Principal, RoomFacts, automatic_rooms, decide_join, needs_facts
 from storewire.realtime.rooms import Room
@@ -40,6 +42,7 @@ class Gateway:
         transport: Transport,
         resolve_principal: PrincipalResolver,
         room_facts: FactsLookup,
+        log: EventLog,
     ) -> None:
         self._settings = settings
         self.transport = transport
@@ -47,6 +50,13 @@ class Gateway:
         self._room_facts = room_facts
         self.connections = ConnectionRegistry()
         self.people = People(transport)
+        self.resumer = Resumer(
+            transport,
+            log,
+            max_events=settings.replay_max_events,
+            page_size=settings.replay_page_size,
+            low_water_bytes=settings.max_buffered_bytes // 4,
+        )
         self._handlers: dict[str, Callable[[Connection, Any], Awaitable[Ack]]] = {
             "room:join": self._join,
             "room:leave": self._leave,
@@ -57,13 +67,16 @@ class Gateway:
         transport.bind(self)
 
     async def close(self) -> None:
-        """Stop background work (the live-users push), before the transport shuts down."""
+        """Stop background work (the live-users push, replays), before the transport shuts down."""
+        await self.resumer.close()
         await self.people.close()
 
     # -- delivery ---------------------------------------------------------------------------
 
     def deliver(self, batch: Sequence[BrokerMessage]) -> None:
-        """Broker subscriber: emit each sequenced event to its rooms, in order."""
+        """Broker subscriber: emit each sequenced event to its rooms, in order (held sockets, which
+        are replaying, get theirs after their replay)."""
+        self.resumer.observe(batch)
         for message in batch:
             self.transport.emit(message.type, message.envelope, message.rooms, message.exclude_sid)
 
@@ -75,9 +88,13 @@ class Gateway:
         self._check_capacity(peer, principal)  # again: other handshakes may have landed meanwhile
         automatic = [str(room) for room in automatic_rooms(principal)]
         connection = Connection(peer.sid, principal, peer.remote_addr, frozenset(automatic))
+        connection.covered_from = self.resumer.delivered_seq
         self.connections.add(connection)
-        for room in automatic:
-            await self.transport.enter_room(peer.sid, room)
+        if isinstance(auth, dict) and "resume" in auth:
+            self.resumer.resume_connect(connection, auth["resume"])  # enters the rooms after the replay
+        else:
+            for room in automatic:
+                self.transport.enter_room(peer.sid, room)
         self.people.arrived(connection)
 
     def _check_capacity(self, peer: Peer, principal: Principal | None) -> None:
@@ -107,6 +124,7 @@ class Gateway:
     async def on_disconnect(self, sid: str, reason: str) -> None:
         connection = self.connections.remove(sid)
         if connection is not None:
+            self.resumer.forget(connection)
             self.people.departed(connection)
 
     # -- client events ----------------------------------------------------------------------
@@ -134,11 +152,33 @@ class Gateway:
 
     async def _join(self, connection: Connection, payload: Any) -> Ack:
         if not isinstance(payload, dict):
-            raise InvalidPayload("room:join takes {room}")
+            raise InvalidPayload("room:join takes {room, since?}")
         room = Room.parse(payload.get("room"))
         name = str(room)
-        if name in connection.rooms or name in connection.automatic:
+        since = payload.get("since")
+        joined = name in connection.rooms or name in connection.automatic
+        if not joined:
+            refusal = await self._may_join(connection, room)
+            if refusal is not None:
+                return refusal
+        if since is None:
+            if not joined:
+                self._enter(connection, name)
             return {"ok": True, "room": name}
+        connection.joining += 0 if joined else 1  # holds its place under the room cap meanwhile
+        try:
+            recovered, replay = await self.resumer.join_since(connection, name, since, add=not joined)
+        finally:
+            connection.joining -= 0 if joined else 1
+        if self.connections.get(connection.sid) is not connection:
+            return _fail("invalid_payload", "this socket has disconnected")
+        if not joined:
+            self.people.entered(connection, name)
+        replay()  # starts after this ack is sent: the ack comes first, then the replay
+        return {"ok": True, "room": name, "recovered": recovered}
+
+    async def _may_join(self, connection: Connection, room: Room) -> Ack | None:
+        """The policy's refusal of a join, or ``None`` if the socket may join."""
         if len(connection.rooms) + connection.joining >= self._settings.max_rooms_per_connection:
             return _fail("too_many_rooms", "this connection is in too many rooms")
         connection.joining += 1  # holds its place while the facts are looked up
@@ -151,10 +191,15 @@ class Gateway:
             return _fail(decision.code or "forbidden", decision.message)
         if self.connections.get(connection.sid) is not connection:
             return _fail("invalid_payload", "this socket has disconnected")
+        return None
+
+    def _enter(self, connection: Connection, name: str) -> None:
+        """Join without replay: live from now on (after the running replay, if the socket is held)."""
         connection.rooms.add(name)
-        await self.transport.enter_room(connection.sid, name)
+        connection.cover(name, self.resumer.delivered_seq)
+        if connection.held is None:
+            self.transport.enter_room(connection.sid, name)
         self.people.entered(connection, name)
-        return {"ok": True, "room": name}
 
     async def _leave(self, connection: Connection, payload: Any) -> Ack:
         if not isinstance(payload, dict):
@@ -164,6 +209,7 @@ class Gateway:
             return _fail("forbidden", f"{name} is joined automatically and cannot be left")
         if name in connection.rooms:
             connection.rooms.discard(name)
-            await self.transport.leave_room(connection.sid, name)
+            connection.uncover(name)
+            self.transport.leave_room(connection.sid, name)
             self.people.left(connection, name)
         return {"ok": True}

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from storewire.realtime.policy import Principal
+
+if TYPE_CHECKING:
+    from storewire.delivery.brokers.base import BrokerMessage
 
 __all__ = ["Connection", "ConnectionRegistry"]
 
@@ -18,6 +23,38 @@ class Connection:
     automatic: frozenset[str] = frozenset()  # rooms it was put in at the handshake; never left
     rooms: set[str] = field(default_factory=set)  # rooms joined on request
     joining: int = 0  # joins waiting for their policy decision; they count against the room cap
+    # Resume state (see gateway/resume.py); the optional parts are made only when a socket resumes.
+    covered_from: int = 0
+    """The socket has been sent every event of its automatic rooms after this ``seq``."""
+    held: list[BrokerMessage] | None = None
+    """Live events kept back while a replay runs (``None``: live delivery goes straight out)."""
+    overflow: bool = False
+    _covered: dict[str, int] | None = None
+    _sync_lock: asyncio.Lock | None = None
+
+    def sync_lock(self) -> asyncio.Lock:
+        """Serializes this socket's replays."""
+        if self._sync_lock is None:
+            self._sync_lock = asyncio.Lock()
+        return self._sync_lock
+
+    def cover(self, room: str, seq: int) -> None:
+        """The socket has been (or will be) sent every event of joined ``room`` after ``seq``."""
+        if self._covered is None:
+            self._covered = {}
+        self._covered[room] = seq
+
+    def coverage(self) -> dict[str, int]:
+        """For each room the socket is in, the ``seq`` after which it has been sent all its events."""
+        covered = dict.fromkeys(self.automatic, self.covered_from)
+        known = self._covered or {}
+        for room in self.rooms:
+            covered[room] = known.get(room, self.covered_from)
+        return covered
+
+    def uncover(self, room: str) -> None:
+        if self._covered is not None:
+            self._covered.pop(room, None)
 
 
 class ConnectionRegistry:

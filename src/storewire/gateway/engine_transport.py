@@ -57,11 +57,17 @@ class EngineTransport(Transport):
     def emit(self, event: str, data: Any, rooms: Iterable[str], exclude_sid: str | None = None) -> None:
         self.server.emit(event, data, rooms=rooms, exclude_sid=exclude_sid)
 
-    async def enter_room(self, sid: str, room: str) -> None:
+    def send(self, sid: str, event: str, data: Any) -> None:
+        self.server.emit(event, data, rooms=sid)  # a sid is the room of just that socket
+
+    def enter_room(self, sid: str, room: str) -> None:
         self.server.enter_room(sid, room)
 
-    async def leave_room(self, sid: str, room: str) -> None:
+    def leave_room(self, sid: str, room: str) -> None:
         self.server.leave_room(sid, room)
+
+    def pending_bytes(self, sid: str) -> int | None:
+        return self.server.pending_bytes(sid)
 
     async def disconnect(self, sid: str) -> None:
         self.server.disconnect(sid)

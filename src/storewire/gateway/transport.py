@@ -57,10 +57,20 @@ class Transport(ABC):
         """Queue ``event`` with one argument to every socket in any of ``rooms`` (once each), in order."""
 
     @abstractmethod
-    async def enter_room(self, sid: str, room: str) -> None: ...
+    def send(self, sid: str, event: str, data: Any) -> None:
+        """Queue ``event`` with one argument to one socket (nothing if it is gone)."""
 
     @abstractmethod
-    async def leave_room(self, sid: str, room: str) -> None: ...
+    def enter_room(self, sid: str, room: str) -> None:
+        """Put a socket in ``room``; effective at once (no await: a replay's hand-over relies on it)."""
+
+    @abstractmethod
+    def leave_room(self, sid: str, room: str) -> None:
+        """Take a socket out of ``room``; effective at once."""
+
+    @abstractmethod
+    def pending_bytes(self, sid: str) -> int | None:
+        """Bytes queued for a socket and not yet taken by the network; ``None`` once it is gone."""
 
     @abstractmethod
     async def disconnect(self, sid: str) -> None: ...

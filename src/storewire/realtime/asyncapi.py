@@ -84,13 +84,15 @@ _INFO = """\
 Every domain event storewire pushes to its clients, and the events a client sends.
 
 A client connects with socket.io-client 4.x (or any Socket.IO v5 client) to `/socket.io/` with
-`auth: {token}`, is put in its automatic rooms (`user:{self}`, `admin`, `sellers`, `everyone`, a staff
-member's `kitchen:{seller}`) and joins others with `room:join`. Each channel below is a room kind; a socket
-receives an event when it is in one of the event's rooms, once even if it is in several.
+`auth: {token, resume?: {epoch, seq}}`, is put in its automatic rooms (`user:{self}`, `admin`,
+`sellers`, `everyone`, a staff member's `kitchen:{seller}`) and joins others with `room:join`. Each
+channel below is a room kind; a socket receives an event when it is in one of the event's rooms, once
+even if it is in several.
 
 A sequenced event arrives as the envelope `{id, type, epoch, seq, ts, data, invalidate}`: `seq` is its
 position in the durable event log (strictly increasing within one `epoch`; delivery is at least once,
 so drop a `seq` already seen) and `invalidate` lists the query keys a client cache should refetch.
+A client that resumes from a position first gets every event it missed, then `sync:recovered`.
 Ephemeral events (presence, typing, live users) arrive as `{type, ts, data}` and are never replayed.
 Generated from the event catalog: audiences come from each event's own audience function."""
 
@@ -110,6 +112,42 @@ _ROOM_REQUEST = {
     "properties": {"room": {"$ref": "#/components/schemas/RoomName"}},
 }
 _OK = {"type": "boolean", "const": True}
+_POSITION = {
+    "type": "object",
+    "description": "A place in the event log: the client has handled every event of its rooms up to seq.",
+    "required": ["epoch", "seq"],
+    "properties": {"epoch": {"type": "string"}, "seq": {"type": "integer", "minimum": 0}},
+}
+_JOIN_REQUEST = {
+    "type": "object",
+    "required": ["room"],
+    "properties": {
+        "room": {"$ref": "#/components/schemas/RoomName"},
+        "since": {**_POSITION, "description": "Replay this room's events after this position first."},
+    },
+}
+_SYNC_RECOVERED = {
+    "type": "object",
+    "required": ["recovered", "epoch", "seq"],
+    "properties": {
+        "recovered": {"type": "boolean", "description": "false: events were missed; refetch over REST."},
+        "epoch": {"type": "string"},
+        "seq": {"type": "integer", "description": "The position to resume from next time."},
+        "reason": {
+            "type": "string",
+            "enum": [
+                "no_position",
+                "epoch_changed",
+                "expired",
+                "too_many",
+                "invalid",
+                "overflow",
+                "unavailable",
+            ],
+        },
+        "room": {"type": "string", "description": "Present when answering a room:join with since."},
+    },
+}
 
 
 def _ok(**properties: Any) -> dict[str, Any]:
@@ -363,7 +401,12 @@ def _audience_text(doc: EventDoc) -> str:
 def _client_events(presence_user: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Messages and ``send`` operations (ack as reply) for the client events of DESIGN §3."""
     events: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
-        ("room:join", "Join a room the join policy allows.", _ROOM_REQUEST, _ok(room={"type": "string"})),
+        (
+            "room:join",
+            "Join a room the join policy allows; with `since`, replay its events after that position.",
+            _JOIN_REQUEST,
+            _ok(room={"type": "string"}),
+        ),
         (
             "room:leave",
             "Leave a joined room (automatic rooms cannot be left: `forbidden`).",
@@ -419,4 +462,16 @@ def _client_events(presence_user: dict[str, Any]) -> tuple[dict[str, Any], dict[
                 "messages": [{"$ref": f"#/channels/socket/messages/{key}.ack"}],
             },
         }
+    messages["syncRecovered"] = {
+        "name": "sync:recovered",
+        "title": "sync:recovered",
+        "summary": "A resume (auth.resume or room:join with since) is complete: the socket is live.",
+        "payload": _SYNC_RECOVERED,
+    }
+    operations["receive.syncRecovered"] = {
+        "action": "receive",
+        "channel": {"$ref": "#/channels/socket"},
+        "summary": "After a replay, or at once when the position cannot be resumed (`recovered: false`).",
+        "messages": [{"$ref": "#/channels/socket/messages/syncRecovered"}],
+    }
     return messages, operations

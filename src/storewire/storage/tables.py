@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "BigInt", "EventLogRow", "OutboxRow", "RelayStateRow", "utcnow"]
+__all__ = ["Base", "BigInt", "EventLogRow", "EventRoomRow", "OutboxRow", "RelayStateRow", "utcnow"]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -70,3 +70,15 @@ class RelayStateRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     epoch: Mapped[str] = mapped_column(String(40))
     published_seq: Mapped[int] = mapped_column(BigInt, default=0)
+    pruned_seq: Mapped[int] = mapped_column(BigInt, default=0)
+    """Every event up to this ``seq`` has been pruned (retention): no resume from before it."""
+
+
+class EventRoomRow(Base):
+    """One room of one logged event: the index a resume reads a room's events after a position by."""
+
+    __tablename__ = "event_log_room"
+    __table_args__ = (Index("ix_event_log_room_seq", "seq"),)
+
+    room: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
