@@ -5,10 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_TEST := tests/js
-NODE_DIRS := $(NODE_TEST)
+JS_CLIENT := clients/js
+NODE_DIRS := $(NODE_TEST) $(JS_CLIENT)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint typecheck unit install system-deps node-deps clean
+.PHONY: run test lint typecheck unit install system-deps node-deps js-client clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,7 +39,16 @@ node-deps: system-deps
 	  fi; \
 	done
 
-run: install
+# @storewire/client (clients/js) is built into its dist/ (git-ignored) when its sources are newer.
+JS_CLIENT_BUILD := $(JS_CLIENT)/dist/index.js
+
+$(JS_CLIENT_BUILD): $(wildcard $(JS_CLIENT)/src/*.ts) $(JS_CLIENT)/tsconfig.json $(JS_CLIENT)/package-lock.json | node-deps
+	cd $(JS_CLIENT) && npm run build --silent
+	@touch $@
+
+js-client: node-deps $(JS_CLIENT_BUILD)
+
+run: install js-client
 	$(BIN)/storewire serve --demo
 
 lint: install
@@ -51,11 +61,11 @@ typecheck: install
 unit: install
 	$(BIN)/pytest tests/unit -q
 
-test: install system-deps node-deps lint typecheck
+test: install system-deps node-deps js-client lint typecheck
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 clean:
-	rm -rf $(VENV) $(NODE_TEST)/node_modules storewire.db storewire.db-wal storewire.db-shm
+	rm -rf $(VENV) $(NODE_TEST)/node_modules $(JS_CLIENT)/node_modules $(JS_CLIENT)/dist storewire.db storewire.db-wal storewire.db-shm
 
 # `make bench` (not part of `make test`): storewire's engine side by side with Node's socket.io 4.x and
 # python-socketio; server on CPU 0, Node load generator on CPU 1; see bench/README.md.
@@ -78,3 +88,4 @@ bench-quick: install $(BENCH_NODE)
 .PHONY: bench-latency
 bench-latency: install system-deps
 	$(BIN)/python bench/latency.py $(LATENCY_ARGS)
+

@@ -196,8 +196,12 @@ def token(
 @app.command()
 def catalog(
     fmt: Annotated[
-        Literal["text", "json", "markdown"],
-        typer.Option("--format", help="text to read, json for tools, markdown for docs/events.md."),
+        Literal["text", "json", "markdown", "typescript"],
+        typer.Option(
+            "--format",
+            help="text to read, json for tools, markdown for docs/events.md,"
+            " typescript for clients/js/src/events.ts.",
+        ),
     ] = "text",
     asyncapi: Annotated[
         bool, typer.Option("--asyncapi", help="Print the AsyncAPI 3 document instead (as served).")
@@ -211,6 +215,12 @@ def catalog(
 
         # The node's own catalog (ephemeral events included): the same document /api/v1/asyncapi.json serves.
         typer.echo(render_asyncapi(build_catalog(), version=__version__), nl=False)
+        return
+    if fmt == "typescript":
+        from storewire.commerce.registry import build_catalog
+        from storewire.realtime.catalog_ts import render_typescript
+
+        typer.echo(render_typescript(build_catalog()), nl=False)
         return
     from storewire.commerce.registry import MODULES
     from storewire.realtime.catalog_docs import render_json, render_markdown, render_text

@@ -33,7 +33,8 @@ def test_engine_imports_nothing_else_of_storewire() -> None:
 
 
 def test_only_the_gateway_touches_the_socket_engine() -> None:
-    allowed = ("engine/", "gateway/", "bench_server.py")
+    # client/ is the Python client helper: it drives python-socketio's client, not the server engine.
+    allowed = ("engine/", "gateway/", "bench_server.py", "client/")
     for name, imports in _modules().items():
         if name.startswith(allowed):
             continue
@@ -69,6 +70,15 @@ def test_arrows_point_down() -> None:
         for name, imports in _layer_imports(prefix).items():
             leaks = {i for i in imports if i.startswith(forbidden)}
             assert not leaks, (name, leaks)
+
+
+def test_client_helper_stands_alone() -> None:
+    # storewire.client runs in other people's processes: it may use the catalog (the default one is
+    # built from the module registry), never the server's gateway, engine, delivery or storage.
+    allowed = ("storewire.realtime", "storewire.errors", "storewire.commerce.registry")
+    for name, imports in _layer_imports("client/").items():
+        inside = {i for i in imports if i.startswith("storewire.") and not i.startswith("storewire.client")}
+        assert all(i.startswith(allowed) for i in inside), (name, inside)
 
 
 def test_realtime_core_imports_no_io_library() -> None:
