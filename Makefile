@@ -89,3 +89,9 @@ bench-quick: install $(BENCH_NODE)
 bench-latency: install system-deps
 	$(BIN)/python bench/latency.py $(LATENCY_ARGS)
 
+# Resume (docs/protocol.md §6): replay of a 10,000-event backlog to one socket, and 1,000 sockets resuming
+# at once after a restart; socket.io-client comes from tests/js (node-deps). REPLAY_ARGS passes options to
+# bench/replay.py, e.g. `make bench-replay REPLAY_ARGS=--quick`.
+.PHONY: bench-replay
+bench-replay: install node-deps
+	$(BIN)/python bench/replay.py $(REPLAY_ARGS)
