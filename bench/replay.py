@@ -70,19 +70,7 @@ class GilProfiler(Profiler):
     they fill a large share of the samples (40 % in the storm) that is no CPU at all.
     """
 
-    def __init__(self, pid: int, name: str) -> None:
-        exe = shutil.which("py-spy") or str(ROOT / ".venv" / "bin" / "py-spy")
-        self.raw = RESULTS / f"{name}.pyspy.txt"
-        self.top = RESULTS / f"{name}.pyspy-top.txt"
-        self.proc = subprocess.Popen(
-            [
-                *("taskset", "-c", LOADGEN_CPU, exe, "record", "--pid", str(pid), "--rate", "250"),
-                *("--nonblocking", "--gil", "--format", "raw", "--output", str(self.raw)),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        time.sleep(0.5)  # let it attach
+    flags = ("--nonblocking", "--gil")
 
 
 class StorewireServer(Server):

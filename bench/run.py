@@ -285,6 +285,9 @@ class Profiler:
     it attached are perturbed: use it to see where time goes, not for the tables.
     """
 
+    flags: tuple[str, ...] = ("--nonblocking",)
+    """py-spy record's sampling flags (a subclass adds its own)."""
+
     def __init__(self, pid: int, name: str) -> None:
         exe = shutil.which("py-spy") or str(ROOT / ".venv" / "bin" / "py-spy")
         self.raw = RESULTS / f"{name}.pyspy.txt"
@@ -292,7 +295,8 @@ class Profiler:
         self.proc = subprocess.Popen(
             [
                 *("taskset", "-c", LOADGEN_CPU, exe, "record", "--pid", str(pid), "--rate", "250"),
-                *("--nonblocking", "--format", "raw", "--output", str(self.raw)),
+                *self.flags,
+                *("--format", "raw", "--output", str(self.raw)),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

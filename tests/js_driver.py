@@ -13,7 +13,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from tests.support import ServerProcess
 
@@ -102,6 +102,9 @@ class JsClient:
 class JsDriver:
     """``node tests/js/client.mjs`` as an asyncio subprocess, speaking newline-delimited JSON."""
 
+    script: Path = DRIVER
+    """The Node script a subclass drives instead (same line protocol)."""
+
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
         self.clients: dict[str, JsClient] = {}
@@ -115,11 +118,11 @@ class JsDriver:
         self.tasks = [asyncio.create_task(self._read_stdout()), asyncio.create_task(self._read_stderr())]
 
     @classmethod
-    async def start(cls) -> JsDriver:
+    async def start(cls) -> Self:
         assert NODE is not None
         process = await asyncio.create_subprocess_exec(
             NODE,
-            str(DRIVER),
+            str(cls.script),
             cwd=JS_DIR,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,

@@ -7,7 +7,6 @@ fail (not skip) when it is missing or older than the sources. ``HelperDriver`` r
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from pathlib import Path
 from typing import Any
@@ -103,20 +102,7 @@ class HelperClient(JsClient):
 class HelperDriver(JsDriver):
     """``node tests/js/helper_client.mjs``: clients of ``@storewire/client``."""
 
-    @classmethod
-    async def start(cls) -> HelperDriver:
-        assert NODE is not None
-        process = await asyncio.create_subprocess_exec(
-            NODE,
-            str(HELPER_DRIVER),
-            cwd=JS_DIR,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        driver = cls(process)
-        await driver.until(lambda: driver.ready, "driver start", 15)
-        return driver
+    script = HELPER_DRIVER
 
     async def create(
         self,

@@ -17,14 +17,11 @@
 //   a bad command -> {"id":...,"type":"error","message":"..."}
 // On end of stdin every client is closed and the process exits.
 
-import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
 
-const sockets = new Map();
+import { send, serve } from "./line_protocol.mjs";
 
-function send(message) {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
-}
+const sockets = new Map();
 
 // JSON cannot carry binary attachments: report them as {"$binary": "<base64>"}.
 function plain(value) {
@@ -94,24 +91,7 @@ function disconnect(command) {
 
 const handlers = { connect, emit, disconnect };
 
-const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
-lines.on("line", (line) => {
-  if (!line.trim()) return;
-  let command;
-  try {
-    command = JSON.parse(line);
-    const handler = handlers[command.cmd];
-    if (!handler) throw new Error(`unknown command ${JSON.stringify(command.cmd)}`);
-    handler(command);
-  } catch (error) {
-    send({ id: command?.id ?? null, type: "error", message: String(error?.message ?? error) });
-  }
-});
-lines.on("close", () => {
+serve(handlers, () => {
   for (const socket of sockets.values()) socket.disconnect();
   sockets.clear();
-  // Let the close packets go out, then leave even if a long-poll request is still open.
-  setTimeout(() => process.exit(0), 100);
 });
-
-send({ id: null, type: "ready" });

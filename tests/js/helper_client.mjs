@@ -18,15 +18,10 @@
 //   {"cmd":"disconnect","id":"a"} -> client.close(), then {"id":"a","type":"closed"}
 //   a bad command -> {"id":...,"type":"error","message":"..."}
 
-import { createInterface } from "node:readline";
-
 import { createStorewire } from "../../clients/js/dist/index.js";
+import { send, serve } from "./line_protocol.mjs";
 
 const clients = new Map();
-
-function send(message) {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
-}
 
 function get(id) {
   const client = clients.get(id);
@@ -93,23 +88,7 @@ const handlers = {
   },
 };
 
-const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
-lines.on("line", (line) => {
-  if (!line.trim()) return;
-  let command;
-  try {
-    command = JSON.parse(line);
-    const handler = handlers[command.cmd];
-    if (!handler) throw new Error(`unknown command ${JSON.stringify(command.cmd)}`);
-    handler(command);
-  } catch (error) {
-    send({ id: command?.id ?? null, type: "error", message: String(error?.message ?? error) });
-  }
-});
-lines.on("close", () => {
+serve(handlers, () => {
   for (const client of clients.values()) client.close();
   clients.clear();
-  setTimeout(() => process.exit(0), 100);
 });
-
-send({ id: null, type: "ready" });
