@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import resources
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storewire import __version__
-from storewire.api import admin, health
+from storewire.api import admin, health, session
 from storewire.api.acting_socket import ActingSocket
 from storewire.api.asyncapi import asyncapi_router
 from storewire.api.body_limit import BodyLimit
 from storewire.api.docs import install_docs
 from storewire.api.problems import install_problem_handlers
+from storewire.api.web_ui import install_web_ui
 from storewire.node import Node
 from storewire.settings import Settings
 
@@ -84,14 +83,10 @@ def create_app(settings: Settings | None = None) -> StorewireApp:
         if module.router is not None:
             v1.include_router(module.router)
     v1.include_router(admin.router)
+    v1.include_router(session.router)
     api.include_router(v1)
     api.include_router(health.router)
     api.include_router(asyncapi_router(node.catalog))
 
-    index = resources.files("storewire").joinpath("web/index.html").read_text("utf-8")
-
-    @api.get("/", include_in_schema=False)
-    async def home() -> HTMLResponse:
-        return HTMLResponse(index)
-
+    install_web_ui(api)
     return StorewireApp(node, api)

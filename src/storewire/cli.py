@@ -76,7 +76,10 @@ def serve(
     )
     server = uvicorn.Server(config)
     if settings.demo:
-        typer.echo(f"storewire demo on http://{settings.host}:{settings.port}/", err=True)
+        typer.echo(
+            f"storewire demo on http://{settings.host}:{settings.port}/ (its home page says what to click)",
+            err=True,
+        )
     server.run()
     if not server.started:
         sys.exit(1)

@@ -68,6 +68,14 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _demo_welcomes_guests(cls, data: object) -> object:
+        # A demo's storefronts are for visitors too: guests may connect unless ALLOW_GUESTS says no.
+        if isinstance(data, dict) and str(data.get("demo", "")).lower() in {"true", "1", "yes", "on"}:
+            data.setdefault("allow_guests", True)
+        return data
+
     @model_validator(mode="after")
     def _refuse_unsafe_prod(self) -> Settings:
         if self.env == "prod":

@@ -12,8 +12,8 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 
 from storewire.commerce.module import Services
-from storewire.credentials import bearer_token
-from storewire.errors import AuthError
+from storewire.credentials import SESSION_COOKIE, bearer_token
+from storewire.errors import AuthError, Forbidden
 from storewire.realtime.policy import Principal
 
 __all__ = ["Authenticate", "CurrentPrincipal", "OptionalPrincipal", "service"]
@@ -28,10 +28,28 @@ def _token(request: Request) -> str | None:
     return bearer_token(None, {name.lower(): value for name, value in request.headers.items()})
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "x-storewire-csrf"
+"""Cookie-authenticated writes carry this header: a cross-site form cannot set it, and a cross-site
+``fetch`` that sets it needs a CORS preflight that only the configured origins pass."""
+
+
+def _check_csrf(request: Request) -> None:
+    if request.method in _SAFE_METHODS or "authorization" in request.headers:
+        return
+    if CSRF_HEADER not in request.headers:
+        raise Forbidden(
+            f"a request signed in by the session cookie must send the {CSRF_HEADER} header",
+            code="csrf_required",
+        )
+
+
 async def current_principal(request: Request) -> Principal:
     token = _token(request)
     if token is None:
         raise AuthError("a Bearer token is required", code="auth_required")
+    if SESSION_COOKIE in request.cookies and token == request.cookies[SESSION_COOKIE]:
+        _check_csrf(request)
     authenticate: Authenticate = request.app.state.authenticate
     return await authenticate(token)
 
