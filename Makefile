@@ -6,10 +6,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_TEST := tests/js
 JS_CLIENT := clients/js
-NODE_DIRS := $(NODE_TEST) $(JS_CLIENT)
+WEB := web
+NODE_DIRS := $(NODE_TEST) $(JS_CLIENT) $(WEB)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint typecheck unit install system-deps node-deps js-client clean
+.PHONY: run test lint typecheck unit install system-deps node-deps js-client web-ui clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,13 +20,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Node.js runs the official socket.io-client in tests (and the bench); PostgreSQL backs the storage tests
-# that must not run on SQLite alone. Debian's packages, installed only when missing.
+# Node.js runs the official socket.io-client in tests (and the bench) and builds the web UI; PostgreSQL
+# backs the storage tests that must not run on SQLite alone; Chromium runs the browser tests (Playwright
+# drives Debian's /usr/bin/chromium). Debian's packages, installed only when missing.
 PG_BIN = $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb))
 system-deps:
 	@missing=""; \
 	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	[ -n "$(PG_BIN)" ] || missing="$$missing postgresql"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing from Debian:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
@@ -48,7 +51,18 @@ $(JS_CLIENT_BUILD): $(wildcard $(JS_CLIENT)/src/*.ts) $(JS_CLIENT)/tsconfig.json
 
 js-client: node-deps $(JS_CLIENT_BUILD)
 
-run: install js-client
+# The web UI (web/, Vite) is built into src/storewire/web/dist (git-ignored), which the server serves,
+# when its sources or the JS client are newer than the build.
+WEB_BUILD := src/storewire/web/dist/index.html
+WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) $(wildcard $(WEB)/*.html $(WEB)/*.ts $(WEB)/*.json)
+
+$(WEB_BUILD): $(WEB_SOURCES) $(JS_CLIENT_BUILD) | node-deps
+	cd $(WEB) && npm run build --silent
+	@touch $@
+
+web-ui: js-client $(WEB_BUILD)
+
+run: install web-ui
 	$(BIN)/storewire serve --demo
 
 lint: install
@@ -61,11 +75,11 @@ typecheck: install
 unit: install
 	$(BIN)/pytest tests/unit -q
 
-test: install system-deps node-deps js-client lint typecheck
+test: install system-deps node-deps web-ui lint typecheck
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 clean:
-	rm -rf $(VENV) $(NODE_TEST)/node_modules $(JS_CLIENT)/node_modules $(JS_CLIENT)/dist storewire.db storewire.db-wal storewire.db-shm
+	rm -rf $(VENV) $(NODE_TEST)/node_modules $(JS_CLIENT)/node_modules $(JS_CLIENT)/dist $(WEB)/node_modules src/storewire/web/dist storewire.db storewire.db-wal storewire.db-shm
 
 # `make bench` (not part of `make test`): storewire's engine side by side with Node's socket.io 4.x and
 # python-socketio; server on CPU 0, Node load generator on CPU 1; see bench/README.md.

@@ -4,6 +4,7 @@ pages and the demo accounts endpoint. A real server process, httpx and python-so
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -117,3 +118,16 @@ async def test_every_ui_page_serves_html(server: ServerProcess, path: str) -> No
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert page.headers["cache-control"] == "no-cache"
+
+
+async def test_the_built_ui_and_its_assets_are_served(server: ServerProcess) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        home = (await http.get("/")).text
+        assert '<div id="app">' in home, "the web UI is not built: run `make web-ui`"
+        scripts = re.findall(r'src="(/assets/[^"]+\.js)"', home)
+        assert scripts, home
+        script = await http.get(scripts[0])
+        assert script.status_code == 200
+        assert "javascript" in script.headers["content-type"]
+        assert (await http.get("/assets/missing.js")).status_code == 404
+        assert (await http.get("/no-such-page")).status_code == 404
