@@ -15,6 +15,7 @@ from storewire.api.acting_socket import ActingSocket
 from storewire.api.asyncapi import asyncapi_router
 from storewire.api.body_limit import BodyLimit
 from storewire.api.docs import install_docs
+from storewire.api.metrics import metrics_router
 from storewire.api.problems import install_problem_handlers
 from storewire.api.web_ui import install_web_ui
 from storewire.node import Node
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> StorewireApp:
     api.include_router(v1)
     api.include_router(health.router)
     api.include_router(asyncapi_router(node.catalog))
+    api.include_router(metrics_router(node))
 
     install_web_ui(api)
     return StorewireApp(node, api)

@@ -17,6 +17,7 @@ from storewire.delivery.relay import Relay
 from storewire.delivery.retention import Retention
 from storewire.gateway.app import Gateway
 from storewire.gateway.factory import build_transport
+from storewire.observability.audit import AuditLog
 from storewire.settings import Settings
 from storewire.storage.database import Database
 
@@ -49,7 +50,10 @@ class Node:
             interval=settings.retention_interval,
         )
         self.publisher = Publisher(self.catalog, self.relay.wake)
+        self.audit = AuditLog(self.db)
+        self.audit.attach(self.publisher)
         self.services = Services()
+        self.services.add(self.audit)  # started with the services; stopped again after the gateway
         context = ModuleContext(settings, self.db, self.publisher, self.services, Signals())
         for module in self.modules:
             if module.service is not None:
@@ -62,6 +66,7 @@ class Node:
             self.accounts.principal_for_token,
             directory.facts,
             EventLog(self.db),
+            self.audit,
         )
         self.broker.subscribe(self.gateway.deliver)
         self.services.add(Online(lambda user_id: self.gateway.connections.count_user(user_id) > 0))
@@ -87,5 +92,6 @@ class Node:
         await self.broker.stop()
         await self.gateway.close()
         await self.gateway.transport.shutdown()
+        await self.audit.stop()  # what the last refusals recorded
         await self.db.dispose()
         logger.info("storewire node stopped")

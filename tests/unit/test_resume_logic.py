@@ -22,7 +22,8 @@ class Recording(Transport):
 
     def bind(self, handlers: Handlers) -> None: ...
 
-    def emit(self, event: str, data: Any, rooms: Any, exclude_sid: str | None = None) -> None: ...
+    def emit(self, event: str, data: Any, rooms: Any, exclude_sid: str | None = None) -> int:
+        return 0
 
     def send(self, sid: str, event: str, data: Any) -> None:
         self.sent.append((sid, event, data))

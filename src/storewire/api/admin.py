@@ -1,4 +1,5 @@
-"""``/admin/live-users`` and ``/admin/connections``: who is online, from this node's gateway."""
+"""``/admin/live-users`` and ``/admin/connections`` (who is online, from this node's gateway) and
+``/admin/audit`` (the audit log)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from storewire.commerce.web import CurrentPrincipal
 from storewire.errors import Forbidden
+from storewire.observability.audit import AuditLog, AuditPage
 from storewire.realtime.ephemeral import LiveUsers
 from storewire.realtime.policy import Principal, Role
 
@@ -18,7 +20,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 
 def _admin_only(principal: Principal) -> None:
     if principal.role is not Role.ADMIN:
-        raise Forbidden("only admins see who is online")
+        raise Forbidden("only admins see this")
 
 
 @router.get("/live-users")
@@ -38,3 +40,18 @@ async def connections(request: Request, principal: CurrentPrincipal) -> dict[str
     gateway = request.app.state.node.gateway
     seats: list[dict[str, Any]] = gateway.people.live_users.connections()
     return {"total": len(gateway.connections), "signed_in": len(seats), "connections": seats}
+
+
+@router.get("/audit")
+async def audit(
+    request: Request,
+    principal: CurrentPrincipal,
+    limit: int = Query(50, ge=1, le=500),
+    kind: str | None = Query(None, max_length=80, description="only entries whose type starts with this"),
+    before: str | None = Query(None, max_length=40, description="a next_cursor: entries older than it"),
+) -> AuditPage:
+    """The audit log, newest first: auth failures, refused connections and joins, denied requests,
+    sensitive events (payments, refunds, payment settings, announcements) and admin actions."""
+    _admin_only(principal)
+    log: AuditLog = request.app.state.node.audit
+    return await log.recent(limit=limit, kind=kind, before=before)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException
 
 from storewire.errors import StorewireError
+from storewire.observability.audit import AuditLog
 
 __all__ = ["install_problem_handlers", "problem"]
 
@@ -44,9 +45,22 @@ def problem(status: int, code: str, detail: str, instance: str = "", **extra: An
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+_AUDITED = {401: "auth.failed", 403: "access.denied"}
+"""Refused requests that the audit log keeps (DESIGN §6), by status."""
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def storewire_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StorewireError)
+        if exc.status in _AUDITED and exc.code != "auth_required":  # no credentials is no failure
+            audit: AuditLog = request.app.state.node.audit
+            client = request.client.host if request.client else None
+            audit.record(
+                _AUDITED[exc.status],
+                target=f"{request.method} {request.url.path}",
+                remote_addr=client,
+                code=exc.code,
+            )
         return problem(exc.status, exc.code, exc.message, request.url.path, **exc.extra)
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from storewire.commerce.module import Services
 from storewire.credentials import SESSION_COOKIE, bearer_token
 from storewire.errors import AuthError, Forbidden
+from storewire.observability.audit import acting_principal
 from storewire.realtime.policy import Principal
 
 __all__ = ["Authenticate", "CurrentPrincipal", "OptionalPrincipal", "service"]
@@ -51,7 +52,9 @@ async def current_principal(request: Request) -> Principal:
     if SESSION_COOKIE in request.cookies and token == request.cookies[SESSION_COOKIE]:
         _check_csrf(request)
     authenticate: Authenticate = request.app.state.authenticate
-    return await authenticate(token)
+    principal = await authenticate(token)
+    acting_principal.set(principal)  # the actor of what this request audits
+    return principal
 
 
 async def optional_principal(request: Request) -> Principal:

@@ -15,7 +15,9 @@ from storewire.errors import AuthError, InvalidPayload, StorewireError
 from storewire.gateway.connections import Connection, ConnectionRegistry
 from storewire.gateway.people import People
 from storewire.gateway.resume import Resumer
+from storewire.gateway.stats import GatewayStats
 from storewire.gateway.transport import ConnectRefused, Peer, Transport
+from storewire.observability.audit import AuditLog
 from storewire.realtime.policy import Principal, RoomFacts, automatic_rooms, decide_join, needs_facts
 from storewire.realtime.rooms import Room
 from storewire.settings import Settings
@@ -43,8 +45,11 @@ class Gateway:
         resolve_principal: PrincipalResolver,
         room_facts: FactsLookup,
         log: EventLog,
+        audit: AuditLog,
     ) -> None:
         self._settings = settings
+        self._audit = audit
+        self.stats = GatewayStats()
         self.transport = transport
         self._resolve_principal = resolve_principal
         self._room_facts = room_facts
@@ -77,15 +82,30 @@ class Gateway:
         """Broker subscriber: emit each sequenced event to its rooms, in order (held sockets, which
         are replaying, get theirs after their replay)."""
         self.resumer.observe(batch)
+        delivered = 0
         for message in batch:
-            self.transport.emit(message.type, message.envelope, message.rooms, message.exclude_sid)
+            delivered += self.transport.emit(
+                message.type, message.envelope, message.rooms, message.exclude_sid
+            )
+        self.stats.events += len(batch)
+        self.stats.deliveries += delivered
 
     # -- handshake --------------------------------------------------------------------------
 
     async def on_connect(self, peer: Peer, auth: Any) -> None:
-        self._check_capacity(peer, None)  # before the token work, so floods cost little
-        principal = await self._authenticate(peer, auth)
-        self._check_capacity(peer, principal)  # again: other handshakes may have landed meanwhile
+        principal: Principal | None = None
+        try:
+            self._check_capacity(peer, None)  # before the token work, so floods cost little
+            principal = await self._authenticate(peer, auth)
+            self._check_capacity(peer, principal)  # again: other handshakes may have landed meanwhile
+        except ConnectRefused as refused:
+            code = str(refused.data.get("code", "refused"))
+            self.stats.refused[code] += 1
+            self._audit.record(
+                "connect.refused", principal=principal, remote_addr=peer.remote_addr, code=code
+            )
+            raise
+        self.stats.opened += 1
         automatic = [str(room) for room in automatic_rooms(principal)]
         connection = Connection(peer.sid, principal, peer.remote_addr, frozenset(automatic))
         connection.covered_from = self.resumer.delivered_seq
@@ -160,7 +180,17 @@ class Gateway:
         if not joined:
             refusal = await self._may_join(connection, room)
             if refusal is not None:
+                code = refusal["error"]["code"]
+                self.stats.joins[code] += 1
+                self._audit.record(
+                    "join.refused",
+                    principal=connection.principal,
+                    target=name,
+                    remote_addr=connection.remote_addr,
+                    code=code,
+                )
                 return refusal
+        self.stats.joins["ok"] += 1
         if since is None:
             if not joined:
                 self._enter(connection, name)

@@ -54,8 +54,8 @@ class EngineTransport(Transport):
         self.server.on_event(event)
         self.server.on_disconnect(disconnect)
 
-    def emit(self, event: str, data: Any, rooms: Iterable[str], exclude_sid: str | None = None) -> None:
-        self.server.emit(event, data, rooms=rooms, exclude_sid=exclude_sid)
+    def emit(self, event: str, data: Any, rooms: Iterable[str], exclude_sid: str | None = None) -> int:
+        return self.server.emit(event, data, rooms=rooms, exclude_sid=exclude_sid)
 
     def send(self, sid: str, event: str, data: Any) -> None:
         self.server.emit(event, data, rooms=sid)  # a sid is the room of just that socket

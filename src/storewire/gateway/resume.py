@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -111,6 +112,8 @@ class Resumer:
         """The last ``seq`` this gateway has delivered (every event up to it is in the log)."""
         self._held: dict[str, Connection] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.outcomes: Counter[str] = Counter()
+        """``sync:recovered`` answers sent: ``recovered`` or the reason it was not (for ``/metrics``)."""
 
     def start(self, epoch: str, seq: int) -> None:
         """The log's epoch, and how far it has been fanned out when the node starts."""
@@ -269,6 +272,7 @@ class Resumer:
             payload["reason"] = reason
         if room is not None:
             payload["room"] = room
+        self.outcomes[reason or "recovered"] += 1
         self._transport.send(connection.sid, SYNC_EVENT, payload)
 
     async def _plan(self, position: Position | None, bad: bool, rooms: Collection[str], bound: int) -> _Plan:

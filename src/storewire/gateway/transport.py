@@ -53,8 +53,9 @@ class Transport(ABC):
         """Route connects, events and disconnects to ``handlers``."""
 
     @abstractmethod
-    def emit(self, event: str, data: Any, rooms: Iterable[str], exclude_sid: str | None = None) -> None:
-        """Queue ``event`` with one argument to every socket in any of ``rooms`` (once each), in order."""
+    def emit(self, event: str, data: Any, rooms: Iterable[str], exclude_sid: str | None = None) -> int:
+        """Queue ``event`` with one argument to every socket in any of ``rooms`` (once each), in order;
+        how many sockets it was queued to."""
 
     @abstractmethod
     def send(self, sid: str, event: str, data: Any) -> None:

@@ -8,7 +8,16 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "BigInt", "EventLogRow", "EventRoomRow", "OutboxRow", "RelayStateRow", "utcnow"]
+__all__ = [
+    "AuditRow",
+    "Base",
+    "BigInt",
+    "EventLogRow",
+    "EventRoomRow",
+    "OutboxRow",
+    "RelayStateRow",
+    "utcnow",
+]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -82,3 +91,19 @@ class EventRoomRow(Base):
 
     room: Mapped[str] = mapped_column(String(200), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
+
+
+class AuditRow(Base):
+    """One audited fact: who (if known) did or tried what, to what, from where (DESIGN §6)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_kind_id", "kind", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # new_id("aud"): time-ordered
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(80))
+    actor_id: Mapped[str | None] = mapped_column(String(40))
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    target: Mapped[str | None] = mapped_column(String(200))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]]

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from storewire.commerce.accounts.service import AccountService, NewUser, UserOut
 from storewire.commerce.web import CurrentPrincipal, service
 from storewire.errors import Forbidden
+from storewire.observability.audit import AuditLog
 from storewire.realtime.policy import Role
 
 __all__ = ["router"]
@@ -17,6 +18,7 @@ __all__ = ["router"]
 router = APIRouter(tags=["accounts"])
 
 Accounts = Annotated[AccountService, service(AccountService)]
+Audit = Annotated[AuditLog, service(AuditLog)]
 
 
 class Registration(BaseModel):
@@ -60,8 +62,14 @@ async def me(principal: CurrentPrincipal, accounts: Accounts) -> UserOut:
 
 
 @router.post("/admin/users", status_code=status.HTTP_201_CREATED)
-async def create_user(body: NewUser, principal: CurrentPrincipal, accounts: Accounts) -> UserOut:
+async def create_user(
+    body: NewUser, principal: CurrentPrincipal, accounts: Accounts, audit: Audit
+) -> UserOut:
     """Admins create any kind of user, staff and admins included."""
     if principal.role is not Role.ADMIN:
         raise Forbidden("only admins create users here")
-    return await accounts.create_user(body)
+    user = await accounts.create_user(body)
+    audit.record(
+        "admin.user_created", principal=principal, target=user.email, user_id=user.id, role=user.role.value
+    )
+    return user

@@ -23,6 +23,7 @@ from storewire.commerce.publishing.keys import hash_secret, new_key, parse_key, 
 from storewire.commerce.publishing.tables import PublishRequestRow, ServiceKeyRow
 from storewire.delivery.publisher import Publisher
 from storewire.errors import AuthError, Conflict, InvalidPayload, LimitError, NotFound
+from storewire.observability.audit import AuditLog
 from storewire.realtime.rooms import Room
 from storewire.settings import Settings
 from storewire.storage.database import Database
@@ -108,15 +109,16 @@ class _Buckets:
 class PublishingService:
     """Issues, lists and revokes service keys; authenticates them; publishes on their behalf."""
 
-    def __init__(self, db: Database, publisher: Publisher, settings: Settings) -> None:
+    def __init__(self, db: Database, publisher: Publisher, settings: Settings, audit: AuditLog) -> None:
         self._db = db
         self._publisher = publisher
+        self._audit = audit
         self._max_data = settings.max_client_payload
         self._buckets = _Buckets(settings.publish_per_second, settings.publish_burst)
 
     @classmethod
     def build(cls, context: ModuleContext) -> PublishingService:
-        return cls(context.db, context.publisher, context.settings)
+        return cls(context.db, context.publisher, context.settings, context.services.get(AuditLog))
 
     # -- keys -------------------------------------------------------------------------------------
 
@@ -131,6 +133,7 @@ class PublishingService:
         )
         async with self._db.transaction() as session:
             session.add(row)
+            self._audit.record_in(session, "admin.key_created", target=name, key_id=row.id)
         return NewKey(**KeyInfo.of(row).model_dump(), key=parts.token)
 
     async def list_keys(self) -> list[KeyInfo]:
@@ -146,6 +149,7 @@ class PublishingService:
                 raise NotFound(f"no service key {key_id!r}")
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
+                self._audit.record_in(session, "admin.key_revoked", target=row.name, key_id=row.id)
             return KeyInfo.of(row)
 
     async def authenticate(self, token: str | None) -> ServiceKey:
