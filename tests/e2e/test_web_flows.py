@@ -262,6 +262,13 @@ async def test_every_page_renders_and_is_saved_as_a_screenshot(
     for name, (context, path, testid) in pages.items():
         page = await opened(context, path)
         await expect(page.get_by_test_id(testid)).to_be_visible(timeout=WAIT)
+        if name == "ops":  # the demo's refused and denied requests, and a working metrics link
+            await expect(page.get_by_test_id("audit-entry").first).to_be_visible(timeout=WAIT)
+            metrics = await page.request.get(
+                await page.get_by_role("link", name=re.compile("metrics", re.I)).first.get_attribute("href")
+                or ""
+            )
+            assert metrics.ok and "storewire_connections_active" in await metrics.text()
         overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {viewport} width"
         await screenshot(page, f"{name}-{viewport}")

@@ -197,14 +197,20 @@ export interface Connections {
 
 /** `GET /admin/audit` (not yet on the server; the ops page says so on 404). */
 export interface AuditEntry {
-  id?: string;
-  type?: string;
-  event?: string;
-  summary?: string;
-  actor_id?: string | null;
-  created_at?: string;
-  ts?: string;
-  [field: string]: unknown;
+  id: string;
+  created_at: string;
+  type: string;
+  summary: string;
+  actor_id: string | null;
+  actor_role: string | null;
+  target: string | null;
+  remote_addr: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface AuditPage {
+  items: AuditEntry[];
+  next_cursor: string | null;
 }
 
 export type SettingsValues = Record<string, unknown>;

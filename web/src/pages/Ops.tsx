@@ -9,7 +9,7 @@ import { api, post } from "../api";
 import { useEvent } from "../live";
 import { user } from "../session";
 import { invalidate, setQueryData, useObservable, useQuery } from "../store";
-import type { AuditEntry, Connections, Summary } from "../types";
+import type { AuditPage, Connections, Summary } from "../types";
 import { ErrorBox, Loaded, moneyMap, SignInPrompt, StoreName, Title, toast } from "../ui";
 
 const LIVE_KEY = ["admin", "live-users"];
@@ -17,31 +17,28 @@ const CONNECTIONS_KEY = ["admin", "connections"];
 const AUDIT_KEY = ["admin", "audit"];
 
 function Audit() {
-  // Not on the server yet (see web/README.md): shown as unavailable until it is.
-  const audit = useQuery<AuditEntry[] | { items: AuditEntry[] } | null>(AUDIT_KEY, () =>
-    api<AuditEntry[] | { items: AuditEntry[] }>("/admin/audit?limit=20").catch((e) => {
-      if (e.status === 404) return null;
-      throw e;
-    }),
-  );
-  if (audit.data === null) return <p class="muted" data-testid="audit-unavailable">This server has no audit endpoint (GET /api/v1/admin/audit).</p>;
+  // Newest first; the list is refetched when the page is (the audit log has no event of its own).
+  const audit = useQuery<AuditPage>(AUDIT_KEY, () => api<AuditPage>("/admin/audit?limit=20"));
   return (
     <Loaded query={audit}>
-      {(data) => {
-        const items = data === null ? [] : Array.isArray(data) ? data : data.items;
-        return (
-          <ul class="plain rows" data-testid="audit-list">
-            {items.length === 0 && <li class="muted">No entries.</li>}
-            {items.map((entry, i) => (
-              <li key={entry.id ?? i} class="row spread" data-testid="audit-entry">
-                <code>{entry.type ?? entry.event ?? "?"}</code>
-                <span>{entry.summary ?? entry.actor_id ?? ""}</span>
-                <time class="muted small">{entry.created_at ?? entry.ts ?? ""}</time>
-              </li>
-            ))}
-          </ul>
-        );
-      }}
+      {(page) => (
+        <ul class="plain rows" data-testid="audit-list">
+          {page.items.length === 0 && <li class="muted">No entries.</li>}
+          {page.items.map((entry) => (
+            <li key={entry.id} class="row spread audit-entry" data-testid="audit-entry">
+              <code>{entry.type}</code>
+              <span class="audit-target">
+                {entry.target ?? ""}
+                {entry.detail.code ? ` (${String(entry.detail.code)})` : ""}
+                {entry.actor_role ? ` · ${entry.actor_role}` : ""}
+              </span>
+              <time class="muted small" dateTime={entry.created_at}>
+                {new Date(entry.created_at).toLocaleTimeString()}
+              </time>
+            </li>
+          ))}
+        </ul>
+      )}
     </Loaded>
   );
 }
