@@ -26,13 +26,11 @@ import contextlib
 import json
 import math
 import os
-import queue
 import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,11 +41,11 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import (  # bench/run.py is a script beside this one
-    BENCH,
     LOADGEN_CPU,
     PY,
     RESULTS,
     ROOT,
+    NodeLines,
     Profiler,
     Server,
     loadavg,
@@ -66,48 +64,25 @@ def pct(sorted_ms: list[float], q: float) -> float:
 
 
 # ----------------------------------------------------------------------------- the audience sockets
-class Audience:
+class Audience(NodeLines):
     """bench/latency_clients.js: N guest sockets joined to the given rooms, counting what they get."""
 
-    def __init__(self, port: int, clients: int, rooms: list[str]) -> None:
-        self.proc = subprocess.Popen(
-            [
-                *("taskset", "-c", LOADGEN_CPU, "node", str(BENCH / "latency_clients.js")),
-                *("--port", str(port), "--clients", str(clients), "--rooms", ",".join(rooms)),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+    name = "audience clients"
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            with contextlib.suppress(ValueError):
-                self.lines.put(json.loads(raw))
-        self.lines.put(None)
+    def __init__(self, port: int, clients: int, rooms: list[str]) -> None:
+        args = ["--port", str(port), "--clients", str(clients), "--rooms", ",".join(rooms)]
+        super().__init__("latency_clients.js", args)
 
     def expect(self, event: str, timeout: float) -> dict[str, Any]:
-        msg = self.lines.get(timeout=timeout)
-        if msg is None or msg.get("event") != event:
-            err = self.proc.stderr.read().decode(errors="replace")[-1500:] if self.proc.stderr else ""
-            raise RuntimeError(f"audience clients: expected {event!r}, got {msg} {err}")
-        return msg
+        return self.next_is(event, timeout)
 
     def count(self) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(b"count\n")
-        self.proc.stdin.flush()
+        self.write(b"count")
         return self.expect("count", 30)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(b"quit\n")
-            self.proc.stdin.flush()
+            self.write(b"quit")
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:

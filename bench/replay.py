@@ -28,14 +28,12 @@ import asyncio
 import contextlib
 import json
 import os
-import queue
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -45,13 +43,13 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import (  # bench/run.py is a script beside this one
-    BENCH,
     CLK_TCK,
     LOADGEN_CPU,
     PY,
     RESULTS,
     ROOT,
     SERVER_CPU,
+    NodeLines,
     Profiler,
     Server,
     free_port,
@@ -94,55 +92,22 @@ class StorewireServer(Server):
 
 
 # ----------------------------------------------------------------------------- the clients
-class Clients:
+class Clients(NodeLines):
     """bench/replay_clients.js: N guest sockets (socket.io-client) that resume when told."""
+
+    name = "replay clients"
 
     def __init__(self, port: int, clients: int, transport: str = "websocket", timeout: float = 120) -> None:
         self.transport = transport
-        self.proc = subprocess.Popen(
-            [
-                *("taskset", "-c", LOADGEN_CPU, "node", str(BENCH / "replay_clients.js")),
-                *("--port", str(port), "--clients", str(clients), "--transports", transport),
-                *("--timeout", str(timeout)),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self.stderr: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_err, daemon=True).start()
+        args = ["--port", str(port), "--clients", str(clients), "--transports", transport]
+        super().__init__("replay_clients.js", [*args, "--timeout", str(timeout)])
         self.expect("ready", 30)
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            with contextlib.suppress(ValueError):
-                self.lines.put(json.loads(raw))
-        self.lines.put(None)
-
-    def _read_err(self) -> None:
-        assert self.proc.stderr is not None
-        for raw in self.proc.stderr:
-            self.stderr.append(raw.decode(errors="replace"))
-
     def send(self, cmd: str, **fields: Any) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(orjson.dumps({"cmd": cmd, **fields}) + b"\n")
-        self.proc.stdin.flush()
+        self.write(orjson.dumps({"cmd": cmd, **fields}))
 
     def expect(self, event: str, timeout: float) -> dict[str, Any]:
-        try:
-            msg = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            raise RuntimeError(f"replay clients: no {event!r} within {timeout:.0f} s") from None
-        if msg is None or msg.get("event") != event:
-            raise RuntimeError(
-                f"replay clients: expected {event!r}, got {msg} {''.join(self.stderr)[-1500:]}"
-            )
-        return msg
+        return self.next_is(event, timeout)
 
     def call(self, cmd: str, event: str, timeout: float = 180, **fields: Any) -> dict[str, Any]:
         self.send(cmd, **fields)

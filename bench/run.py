@@ -217,10 +217,15 @@ class Server:
         self.log.close()
 
 
-class Loadgen:
-    def __init__(self, args: list[str]) -> None:
+class NodeLines:
+    """A Node script of this directory on the load generator's CPU, speaking JSON lines on stdout
+    (read into ``lines``; ``None`` once it exits) and taking commands on stdin."""
+
+    name = "node"
+
+    def __init__(self, script: str, args: list[str]) -> None:
         self.proc = subprocess.Popen(
-            ["taskset", "-c", LOADGEN_CPU, "node", str(BENCH / "loadgen.js"), "--stdin-control", *args],
+            ["taskset", "-c", LOADGEN_CPU, "node", str(BENCH / script), *args],
             cwd=BENCH,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -246,6 +251,28 @@ class Loadgen:
         for raw in self.proc.stderr:
             self.stderr.append(raw.decode(errors="replace"))
 
+    def write(self, line: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + b"\n")
+        self.proc.stdin.flush()
+
+    def next_is(self, event: str, timeout: float) -> dict[str, Any]:
+        """The next message, which must be ``event``."""
+        try:
+            msg = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise RuntimeError(f"{self.name}: no {event!r} within {timeout:.0f} s") from None
+        if msg is None or msg.get("event") != event:
+            raise RuntimeError(f"{self.name}: expected {event!r}, got {msg} {''.join(self.stderr)[-1500:]}")
+        return msg
+
+
+class Loadgen(NodeLines):
+    name = "loadgen"
+
+    def __init__(self, args: list[str]) -> None:
+        super().__init__("loadgen.js", ["--stdin-control", *args])
+
     def expect(self, event: str, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
@@ -264,9 +291,7 @@ class Loadgen:
                 return msg
 
     def send(self, word: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(word.encode() + b"\n")
-        self.proc.stdin.flush()
+        self.write(word.encode())
 
     def close(self) -> None:
         with contextlib.suppress(BrokenPipeError, OSError):
