@@ -180,7 +180,7 @@ async def test_a_chat_message_arrives_after_the_typing_indicator(bakery: Bakery)
     await store.wait_for_url(re.compile(r"/chat\?room="), timeout=WAIT)
     room_id = store.url.split("room=")[1].split("&")[0]
     inbox = await opened(seller, "/chat")
-    await expect(inbox.get_by_test_id(f"chat-room-{room_id}")).to_be_visible(timeout=WAIT)
+    await expect(inbox.get_by_test_id(f"chat-room-{room_id}")).to_contain_text("Eve Browser", timeout=WAIT)
     await inbox.get_by_test_id(f"chat-room-{room_id}").click()
     # Typing is ephemeral (never replayed): type once each side sees the other in the room.
     await expect(inbox.get_by_test_id("chat-present")).to_contain_text("Eve Browser", timeout=WAIT)

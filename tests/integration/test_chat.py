@@ -240,6 +240,8 @@ async def test_room_list_has_last_message_and_unread_counts_per_caller(
     mine = (await api.http.get("/chat/rooms?limit=100", headers=crew.seller.headers)).json()["items"]
     assert next(r for r in mine if r["id"] == rooms[0]["id"])["unread_count"] == 0
     assert {r["seller_id"] for r in mine} == {crew.seller.id}
+    assert {r["seller_name"] for r in mine} == {"seller user"}  # names, so nobody reads ids
+    assert next(r for r in mine if r["id"] == rooms[0]["id"])["buyer_name"] == "buyer user"
     first_page = await api.http.get(f"/chat/rooms/{rooms[0]['id']}/messages", headers=buyer.headers)
     oldest = first_page.json()["items"][-1]
     assert len(oldest["body"]) == 300

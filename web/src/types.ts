@@ -131,7 +131,9 @@ export interface Summary extends Metrics {
 export interface ChatRoom {
   id: string;
   buyer_id: string;
+  buyer_name: string;
   seller_id: string;
+  seller_name: string;
   subject: string | null;
   status: string;
   participant_ids: string[];

@@ -18,7 +18,7 @@ const TYPING_SHOWN_MS = 3500;
 function RoomName({ room, me }: { room: ChatRoom; me: User }) {
   if (room.subject) return <>{room.subject}</>;
   if (me.role === "buyer") return <StoreName sellerId={room.seller_id} />;
-  return <>Customer {room.buyer_id.slice(-6)}</>;
+  return <>{room.buyer_name || `Customer ${room.buyer_id.slice(-6)}`}</>;
 }
 
 function Conversation({ roomId, me }: { roomId: string; me: User }) {

@@ -61,7 +61,9 @@ class ChatRoomOut(BaseModel):
 
     id: str
     buyer_id: str
+    buyer_name: str
     seller_id: str
+    seller_name: str
     subject: str | None
     status: str
     participant_ids: list[str]

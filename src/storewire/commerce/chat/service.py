@@ -316,11 +316,17 @@ class ChatService:
                     sender_name=name,
                     created_at=as_utc(message.created_at),
                 )
+        people = {room.buyer_id for room in rooms} | {room.seller_id for room in rooms}
+        names = dict(
+            (await session.execute(select(UserRow.id, UserRow.name).where(UserRow.id.in_(people)))).all()
+        )
         return [
             ChatRoomOut(
                 id=room.id,
                 buyer_id=room.buyer_id,
+                buyer_name=names.get(room.buyer_id, ""),
                 seller_id=room.seller_id,
+                seller_name=names.get(room.seller_id, ""),
                 subject=room.subject,
                 status=room.status,
                 participant_ids=sorted(u for u, m in members[room.id].items() if m.participant),
