@@ -96,6 +96,8 @@ async def test_pages_and_counts_follow_the_room_index(db: Database) -> None:
     many = ["user:u0", "user:shared", *(f"user:x{i}" for i in range(70))]
     assert [m.seq for m in await log.page(many, 0, 30, 4, relay.epoch)] == [1, 4, 7, 10]
     assert await log.count(many, 0, 30) == 10
+    # What a resume asks, in one query: the log's state and the capped count.
+    assert await log.backlog(["user:u0", "user:u1"], 0, 30, cap=5) == (state, 5)
 
 
 async def test_retention_by_count_prunes_in_batches_and_records_the_position(db: Database) -> None:

@@ -232,3 +232,22 @@ async def test_relay_seq_is_gap_free_for_concurrent_orders(server: ServerProcess
             assert sorted(set(names)) == ["notification:created", "order:created", "product:stock_changed"]
     finally:
         await close_all(*sockets, *buyer_sockets)
+
+
+async def test_a_resume_replays_what_was_missed_on_postgresql(server: ServerProcess, api: Api) -> None:
+    # The log's room index, the per-room LIMITed union and the capped count, on PostgreSQL.
+    from tests.integration.test_resume import position_of, resume, until_sync
+
+    seller = await api.register("seller")
+    start = await position_of(server.url, seller, ["websocket"])
+    made = [(await api.product(seller))["id"] for _ in range(12)]
+    back = await resume(server.url, seller, start, ["websocket"])
+    try:
+        (sync,) = await back.wait_for("sync:recovered")
+        assert sync["recovered"] is True, sync
+        replayed = until_sync(back)
+        assert [data["data"]["product_id"] for _, data in replayed] == made
+        seqs = [data["seq"] for _, data in replayed]
+        assert seqs == sorted(set(seqs)) and seqs[0] > start["seq"]
+    finally:
+        await back.close()

@@ -29,6 +29,8 @@ import logging
 import secrets
 import time
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +40,7 @@ from storewire.realtime.envelope import Envelope
 from storewire.storage.database import Database
 from storewire.storage.tables import EventLogRow, EventRoomRow, OutboxRow, RelayStateRow, utcnow
 
-__all__ = ["Relay", "log_message"]
+__all__ = ["LoggedEvent", "Relay", "log_message"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +55,20 @@ def _resolve(waiter: asyncio.Future[bool], value: bool) -> None:
         waiter.set_result(value)
 
 
-def log_message(row: EventLogRow, epoch: str) -> BrokerMessage:
+class LoggedEvent(Protocol):
+    """What :func:`log_message` reads: an ``EventLogRow``, or a plain row of its table."""
+
+    event_id: str
+    type: str
+    seq: int
+    created_at: datetime
+    data: dict[str, Any]
+    invalidate: list[Any]
+    rooms: list[Any]
+    exclude_sid: str | None
+
+
+def log_message(row: LoggedEvent, epoch: str) -> BrokerMessage:
     """The broker message (and wire envelope) of one logged event: the same for live and replay."""
     envelope = Envelope(
         id=row.event_id,

@@ -282,12 +282,12 @@ class Resumer:
             return _Plan(bound, reason="no_position")
         if position.epoch != self.epoch:
             return _Plan(bound, reason="epoch_changed")
-        state = await self._log.state()
+        state, backlog = await self._log.backlog(rooms, position.seq, bound, cap=self.max_events + 1)
         if position.seq > state.last_seq:
             return _Plan(bound, reason="invalid")
         if position.seq < state.pruned_seq:
             return _Plan(bound, reason="expired")
-        if await self._log.count(rooms, position.seq, bound, cap=self.max_events + 1) > self.max_events:
+        if backlog > self.max_events:
             return _Plan(bound, reason="too_many")
         return _Plan(bound, after=position.seq)
 
