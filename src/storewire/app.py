@@ -75,7 +75,9 @@ def create_app(settings: Settings | None = None) -> StorewireApp:
         api.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_credentials=True,
+            # "*" with credentials would let any site send the session cookie (and pass the CSRF
+            # header's preflight): a wildcard allows only uncredentialed requests, as the engine does.
+            allow_credentials="*" not in settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
         )

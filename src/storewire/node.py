@@ -43,11 +43,13 @@ class Node:
             batch_size=settings.relay_batch_size,
             poll_interval=settings.relay_poll_interval,
         )
+        self.event_log = EventLog(self.db)
         self.retention = Retention(
             self.db,
             max_age=settings.retention,
             max_events=settings.retention_events,
             interval=settings.retention_interval,
+            log=self.event_log,
         )
         self.publisher = Publisher(self.catalog, self.relay.wake)
         self.audit = AuditLog(self.db)
@@ -65,7 +67,7 @@ class Node:
             build_transport(settings),
             self.accounts.principal_for_token,
             directory.facts,
-            EventLog(self.db),
+            self.event_log,
             self.audit,
         )
         self.broker.subscribe(self.gateway.deliver)

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     shutdown_timeout: float = Field(10.0, gt=0)  # SIGTERM: seconds to close sockets and drain the relay
     relay_poll_interval: float = Field(0.5, gt=0)
     relay_batch_size: int = Field(500, ge=1)
+    metrics_token: str | None = None  # when set, GET /metrics wants "Authorization: Bearer <it>"
     demo: bool = False
 
     @field_validator("cors_origins", mode="before")

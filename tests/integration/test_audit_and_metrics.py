@@ -8,11 +8,13 @@ import asyncio
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.conftest import start_server
 from tests.support import (
     Api,
     Crew,
@@ -176,3 +178,20 @@ def _value(text: str, sample: str) -> float:
     match = re.search(rf"^{re.escape(sample)} (\S+)$", text, re.MULTILINE)
     assert match, f"{sample} not in\n{text}"
     return float(match.group(1))
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    proc = start_server(tmp_path_factory.mktemp("metrics"), STOREWIRE_METRICS_TOKEN="scrape-me")
+    yield proc
+    proc.stop()
+
+
+async def test_a_metrics_token_guards_the_metrics(guarded: ServerProcess) -> None:
+    async with httpx.AsyncClient(base_url=guarded.url) as http:
+        assert_problem(await http.get("/metrics"), 401, "auth_invalid")
+        assert_problem(
+            await http.get("/metrics", headers={"authorization": "Bearer nope"}), 401, "auth_invalid"
+        )
+        scraped = await http.get("/metrics", headers={"authorization": "Bearer scrape-me"})
+        assert scraped.status_code == 200 and "storewire_connections_active" in scraped.text

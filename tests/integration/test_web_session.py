@@ -63,6 +63,10 @@ async def test_cookie_writes_need_the_csrf_header_bearer_writes_do_not(
     }
     forged = await browser.post("/products", json=product)
     assert_problem(forged, 403, "csrf_required")
+    # Another Authorization scheme (a proxy's Basic credentials, which browsers resend on their own)
+    # does not make the cookie a bearer token.
+    proxied = await browser.post("/products", json=product, headers={"authorization": "Basic c3RhZ2U6cHc="})
+    assert_problem(proxied, 403, "csrf_required")
     made = await browser.post("/products", json=product, headers={"x-storewire-csrf": "1"})
     assert made.status_code == 201, made.text
     # A bearer token is not sent by browsers on their own: no header needed.

@@ -3,12 +3,15 @@ sends the held ones past the replay and puts the socket back in its rooms (a rec
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from starlette.types import ASGIApp
 
 from storewire.delivery.brokers.base import BrokerMessage
+from storewire.delivery.event_log import LogState
+from storewire.errors import InvalidPayload
 from storewire.gateway.connections import Connection
 from storewire.gateway.resume import BadPosition, Position, Resumer, parse_position
 from storewire.gateway.transport import Handlers, Transport
@@ -150,3 +153,80 @@ def test_coverage_tracks_each_rooms_position() -> None:
     conn.uncover("order:o1")
     conn.rooms.discard("order:o1")
     assert "order:o1" not in conn.coverage()
+
+
+class FakeLog:
+    """An event log whose decisions are given: its state and backlog, a failure, a slow page."""
+
+    def __init__(self, *, fail: bool = False, page_delay: float = 0.0) -> None:
+        self.fail = fail
+        self.page_delay = page_delay
+        self.pruned_here = 0
+
+    async def backlog(self, rooms: Any, after: int, upto: int, *, cap: int | None = None) -> Any:
+        if self.fail:
+            raise RuntimeError("database is locked")
+        return LogState("ep", 0, upto), 1
+
+    async def page(self, rooms: Any, after: int, upto: int, limit: int, epoch: str) -> list[BrokerMessage]:
+        await asyncio.sleep(self.page_delay)
+        return []
+
+
+def started(transport: Transport, log: FakeLog, max_events: int = 100) -> Resumer:
+    sync = Resumer(transport, log, max_events=max_events, page_size=10, low_water_bytes=1)  # type: ignore[arg-type]
+    sync.start("ep", 10)
+    return sync
+
+
+async def test_a_socket_that_left_while_its_join_waited_is_never_held_again() -> None:
+    transport = Recording()
+    sync = started(transport, FakeLog())
+    conn = connection()
+    sync.forget(conn)  # it disconnected while its room:join waited for the replay lock
+    with pytest.raises(InvalidPayload):
+        await sync.join_since(conn, "product:p1", {"epoch": "ep", "seq": 5}, add=True)
+    sync.observe([message(11, "user:u1")])
+    assert not sync._held and conn.held is None and "product:p1" not in conn.rooms
+
+
+async def test_a_failed_join_sends_what_the_other_rooms_got_and_leaves_the_room_out() -> None:
+    transport = Recording()
+    log = FakeLog(fail=True)
+    sync = started(transport, log)
+    conn = connection()
+
+    async def deliver_meanwhile() -> None:
+        sync.observe([message(11, "user:u1"), message(12, "everyone")])
+
+    original = log.backlog
+
+    async def slow_failure(*args: Any, **kwargs: Any) -> Any:
+        await deliver_meanwhile()
+        return await original(*args, **kwargs)
+
+    log.backlog = slow_failure  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        await sync.join_since(conn, "product:p1", {"epoch": "ep", "seq": 5}, add=True)
+    await asyncio.sleep(0)
+    assert [data["seq"] for _, _, data in transport.sent] == [11, 12]  # not lost with the join
+    assert "product:p1" not in conn.rooms and "product:p1" not in transport.rooms["s1"]
+    assert transport.rooms["s1"] == {"user:u1", "everyone"} and conn.held is None
+
+
+async def test_an_overflow_during_a_join_replay_answers_for_the_whole_connection() -> None:
+    transport = Recording()
+    sync = started(transport, FakeLog(page_delay=0.05), max_events=5)
+    conn = connection()
+    recovered, replay = await sync.join_since(conn, "product:p1", {"epoch": "ep", "seq": 9}, add=True)
+    assert recovered
+    replay()
+    await asyncio.sleep(0.01)
+    sync.observe([message(seq, "user:u1") for seq in range(11, 18)])  # 7 live events > 5: overflow
+    await asyncio.sleep(0.1)
+    (sync_payload,) = [data for _, event, data in transport.sent if event == "sync:recovered"]
+    # Every room's live events were dropped, not only product:p1's: no "room", so the client
+    # refetches everything rather than that one room.
+    assert sync_payload["recovered"] is False and sync_payload["reason"] == "overflow"
+    assert "room" not in sync_payload
+    await sync.close()

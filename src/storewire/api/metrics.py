@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import hmac
+
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from storewire.errors import AuthError
 from storewire.node import Node
 from storewire.observability.metrics import NodeReadings, build_registry
 
@@ -25,8 +28,16 @@ def metrics_router(node: Node) -> APIRouter:
     )
     router = APIRouter()
 
+    token = node.settings.metrics_token
+
     @router.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if token is not None and not hmac.compare_digest(
+            request.headers.get("authorization", ""), f"Bearer {token}"
+        ):
+            raise AuthError(
+                "GET /metrics wants the metrics token (STOREWIRE_METRICS_TOKEN)", code="auth_invalid"
+            )
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return router

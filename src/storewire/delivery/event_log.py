@@ -44,6 +44,9 @@ class EventLog:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.pruned_here = 0
+        """The highest ``seq`` this process's retention has pruned (a replay that began before it
+        checks this at its end: its pages may have come back short)."""
 
     async def state(self) -> LogState:
         state, _ = await self.backlog((), 0, 0)

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 
+from storewire.delivery.event_log import EventLog
 from storewire.storage.database import Database
 from storewire.storage.tables import EventLogRow, EventRoomRow, RelayStateRow, utcnow
 
@@ -35,8 +36,10 @@ class Retention:
         max_events: int,
         interval: float = 60.0,
         batch: int = 5000,
+        log: EventLog | None = None,
     ) -> None:
         self._db = db
+        self._log = log
         self.max_age = max_age
         self.max_events = max_events
         self.interval = interval
@@ -73,6 +76,8 @@ class Retention:
             upto = min(cutoff, pruned + self.batch)
             total += await self._delete_through(upto)
             pruned = upto
+            if self._log is not None:
+                self._log.pruned_here = max(self._log.pruned_here, pruned)  # running replays check it
             await asyncio.sleep(0)  # let writers in between batches
         if total:
             logger.info("pruned %d events from the event log (through seq %d)", total, pruned)
@@ -85,12 +90,15 @@ class Retention:
             if state is None:
                 return 0, 0
             last = await session.scalar(select(func.max(EventLogRow.seq))) or 0
-            old = (
-                await session.scalar(
-                    select(func.max(EventLogRow.seq)).where(EventLogRow.logged_at < utcnow() - self.max_age)
-                )
-                or 0
+            # The first event young enough to keep, walking up from the oldest (logged_at has no index:
+            # this stops at once, where "the newest old one" would scan the whole retained window).
+            young = await session.scalar(
+                select(EventLogRow.seq)
+                .where(EventLogRow.logged_at >= utcnow() - self.max_age)
+                .order_by(EventLogRow.seq)
+                .limit(1)
             )
+            old = last if young is None else young - 1
             return state.pruned_seq, min(max(old, last - self.max_events), state.published_seq)
 
     async def _delete_through(self, upto: int) -> int:

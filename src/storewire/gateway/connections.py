@@ -29,6 +29,8 @@ class Connection:
     held: list[BrokerMessage] | None = None
     """Live events kept back while a replay runs (``None``: live delivery goes straight out)."""
     overflow: bool = False
+    gone: bool = False
+    """The socket disconnected: nothing may hold it again."""
     _covered: dict[str, int] | None = None
     _sync_lock: asyncio.Lock | None = None
 

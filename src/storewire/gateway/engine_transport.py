@@ -58,7 +58,7 @@ class EngineTransport(Transport):
         return self.server.emit(event, data, rooms=rooms, exclude_sid=exclude_sid)
 
     def send(self, sid: str, event: str, data: Any) -> None:
-        self.server.emit(event, data, rooms=sid)  # a sid is the room of just that socket
+        self.server.emit_to(sid, event, data)  # kept back until the CONNECT ack, if that is not out yet
 
     def enter_room(self, sid: str, room: str) -> None:
         self.server.enter_room(sid, room)

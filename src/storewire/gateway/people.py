@@ -58,25 +58,37 @@ class People:
         self.presence = Presence()
         self.live_users = LiveUserBoard(self._push_live_users, live_users_interval)
         self._typed: dict[tuple[str, str], float] = {}  # (sid, room) -> when it last typed
+        self._counted: dict[str, set[str]] = {}  # sid -> the presence rooms it was counted in
 
     # -- the gateway's hooks ------------------------------------------------------------------
     def arrived(self, connection: Connection) -> None:
         self.live_users.connected(connection.sid, connection.principal)
         for room in self._presence_rooms(connection):
+            self._enter(connection, room)
+
+    def _enter(self, connection: Connection, room: str) -> None:
+        counted = self._counted.setdefault(connection.sid, set())
+        if room not in counted:
+            counted.add(room)
             if self.presence.enter(room, connection.principal):
                 self._announce("presence:joined", room, connection)
 
     def entered(self, connection: Connection, room: str) -> None:
-        if self._counts_in(connection, room) and self.presence.enter(room, connection.principal):
-            self._announce("presence:joined", room, connection)
+        if self._counts_in(connection, room):
+            self._enter(connection, room)
 
     def left(self, connection: Connection, room: str) -> None:
-        if self._counts_in(connection, room) and self.presence.exit(room, connection.principal):
-            self._announce("presence:left", room, connection)
+        counted = self._counted.get(connection.sid)
+        if counted is not None and room in counted:
+            counted.discard(room)
+            if self.presence.exit(room, connection.principal):
+                self._announce("presence:left", room, connection)
 
     def departed(self, connection: Connection) -> None:
+        """The socket went: it leaves exactly the presence rooms it was counted in (a room whose join
+        was still being decided is not one of them)."""
         self.live_users.disconnected(connection.sid)
-        for room in self._presence_rooms(connection):
+        for room in sorted(self._counted.pop(connection.sid, ())):
             if self.presence.exit(room, connection.principal):
                 self._announce("presence:left", room, connection)
         for key in [key for key in self._typed if key[0] == connection.sid]:

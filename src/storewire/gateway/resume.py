@@ -25,6 +25,7 @@ from typing import Any
 
 from storewire.delivery.brokers.base import BrokerMessage
 from storewire.delivery.event_log import EventLog
+from storewire.errors import InvalidPayload
 from storewire.gateway.connections import Connection
 from storewire.gateway.transport import Transport
 
@@ -150,6 +151,8 @@ class Resumer:
 
     def hold(self, connection: Connection) -> int:
         """Take a socket out of live delivery; return the bound (events after it are buffered)."""
+        if connection.gone:
+            raise _Gone
         if connection.held is None:
             connection.held = []
             connection.overflow = False
@@ -177,6 +180,7 @@ class Resumer:
 
     def forget(self, connection: Connection) -> None:
         """The socket disconnected."""
+        connection.gone = True
         self._held.pop(connection.sid, None)
         connection.held = None
 
@@ -218,7 +222,10 @@ class Resumer:
         position, bad = _position(since)
         lock = connection.sync_lock()
         await lock.acquire()
+        bound: int | None = None
         try:
+            if connection.gone:  # it disconnected while waiting for the lock: hold nothing
+                raise InvalidPayload("this socket has disconnected")
             bound = self.hold(connection)
             # What this socket has already been sent through its other rooms (and this one, if it
             # was in it already): a replay of this room skips those events.
@@ -228,8 +235,11 @@ class Resumer:
                 connection.cover(room, bound)
             plan = await self._plan(position, bad, (room,), bound)
         except BaseException:
-            if connection.held is not None:
-                self.release(connection, self.delivered_seq)
+            if add:  # the join failed: the socket is not in the room
+                connection.rooms.discard(room)
+                connection.uncover(room)
+            if connection.held is not None and bound is not None:
+                self.release(connection, bound)  # what its other rooms got meanwhile goes out
             lock.release()
             raise
 
@@ -267,10 +277,14 @@ class Resumer:
         overflow = connection.overflow
         seq = self.release(connection, after)
         reason = "overflow" if overflow and plan.reason is None else plan.reason
+        if plan.reason is None and self._log.pruned_here > plan.after:
+            reason = "expired"  # retention pruned what the replay was reading: it may be short
         payload: dict[str, Any] = {"recovered": reason is None, "epoch": self.epoch, "seq": seq}
         if reason is not None:
             payload["reason"] = reason
-        if room is not None:
+        if room is not None and not overflow:
+            # An overflow dropped the live events of every room the socket is in, not only this
+            # one's: the answer is for the whole connection, so the client refetches everything.
             payload["room"] = room
         self.outcomes[reason or "recovered"] += 1
         self._transport.send(connection.sid, SYNC_EVENT, payload)

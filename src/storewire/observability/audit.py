@@ -15,7 +15,6 @@ Two ways in:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from contextvars import ContextVar
@@ -97,8 +96,9 @@ class AuditLog:
         self._pending: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.dropped = 0
-        """Entries refused because the buffer was full (a flood the database could not keep up with)."""
+        """Entries lost: refused while the buffer was full, or in a batch the database refused."""
         self.written = 0
 
     # -- writing ---------------------------------------------------------------------------------
@@ -150,12 +150,13 @@ class AuditLog:
             self._task = asyncio.create_task(self._run(), name="storewire-audit")
 
     async def stop(self) -> None:
-        """Write what is buffered, then stop."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Write what is buffered, then stop (the writer finishes its batch: nothing is cut off)."""
+        task, self._task = self._task, None
+        if task is not None:
+            self._stopping = True
+            self._wake.set()
+            await task
+            self._stopping = False
         await self.flush()
 
     async def flush(self) -> None:
@@ -167,10 +168,11 @@ class AuditLog:
                     await session.execute(insert(AuditRow), batch)
                 self.written += len(batch)
             except Exception:
+                self.dropped += len(batch)
                 logger.exception("audit: %d entries could not be written", len(batch))
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
             await self.flush()
