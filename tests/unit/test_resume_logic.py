@@ -230,3 +230,23 @@ async def test_an_overflow_during_a_join_replay_answers_for_the_whole_connection
     assert sync_payload["recovered"] is False and sync_payload["reason"] == "overflow"
     assert "room" not in sync_payload
     await sync.close()
+
+
+def test_held_sockets_get_each_message_of_their_rooms_once_whoever_else_is_held() -> None:
+    transport = Recording()
+    sync = resumer(transport, max_events=3)
+    first, second, third = connection("s1"), connection("s2"), connection("s3")
+    second.rooms.add("order:o1")
+    for conn in (first, second, third):
+        sync.hold(conn)
+    sync.observe(
+        [
+            message(1, "user:u1", "order:o1"),  # s2 is in both rooms: once
+            message(2, "order:o1", exclude="s2"),  # not back to the socket that caused it
+            message(3, "everyone"),
+        ]
+    )
+    assert [m.seq for m in first.held or []] == [1, 3]
+    assert [m.seq for m in second.held or []] == [1, 3]
+    sync.observe([message(4, "order:o1"), message(5, "order:o1")])  # s2 passes max_events
+    assert second.overflow and second.held == [] and [m.seq for m in third.held or []] == [1, 3]

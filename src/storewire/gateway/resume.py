@@ -135,17 +135,31 @@ class Resumer:
             self.delivered_seq = batch[-1].seq
         if not self._held:
             return
+        # Who is held in each room, built once per batch: each message then reaches its rooms'
+        # held sockets directly (O(held + batch), not O(held x batch) during a resume storm).
+        by_room: dict[str, list[Connection]] = {}
         for connection in self._held.values():
-            held = connection.held
-            if held is None or connection.overflow:
-                continue
-            rooms = connection.automatic | connection.rooms
-            for message in batch:
-                if message.exclude_sid != connection.sid and not rooms.isdisjoint(message.rooms):
-                    held.append(message)
-            if len(held) > self.max_events:
+            if connection.held is not None and not connection.overflow:
+                for room in connection.automatic | connection.rooms:
+                    by_room.setdefault(room, []).append(connection)
+        if not by_room:
+            return
+        touched: dict[str, Connection] = {}
+        for message in batch:
+            reached: set[str] = set()
+            for room in message.rooms:
+                for connection in by_room.get(room, ()):
+                    sid = connection.sid
+                    if sid in reached or sid == message.exclude_sid:
+                        continue
+                    reached.add(sid)
+                    assert connection.held is not None
+                    connection.held.append(message)
+                    touched[sid] = connection
+        for connection in touched.values():
+            if connection.held is not None and len(connection.held) > self.max_events:
                 connection.overflow = True
-                held.clear()
+                connection.held.clear()
 
     # -- holding and handing over ------------------------------------------------------------
 
