@@ -134,6 +134,34 @@ async def test_admin_actions_are_audited(server: ServerProcess, api: Api, crew: 
     assert key["detail"]["key_id"].startswith("key_")
 
 
+async def test_a_sensitive_event_from_the_publish_api_names_its_key(
+    server: ServerProcess, api: Api, crew: Crew
+) -> None:
+    command = [sys.executable, "-m", "storewire", "keys", "create", "--name", "erp-publisher"]
+    done = await asyncio.to_thread(
+        subprocess.run, command, env=_server_env(server), capture_output=True, text=True, timeout=60
+    )
+    key = done.stdout.strip()
+    data = {
+        "announcement_id": "ann_erp",
+        "audience": "sellers",
+        "level": "info",
+        "title": "Maintenance",
+        "body": "Tonight at ten",
+        "created_at": "2026-12-05T00:00:00Z",
+    }
+    sent = await api.http.post(
+        "/publish",
+        json={"event": "system:announcement", "data": data},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert sent.status_code == 202, sent.text
+    audited = await entry(api, crew, "event:system:announcement", "sellers")
+    assert audited["actor_id"] is None  # no user: another backend, named by its key
+    assert audited["detail"]["key_id"].startswith("key_") and audited["detail"]["key_id"] in key
+    assert audited["detail"]["event_id"] == sent.json()["event_id"]
+
+
 async def test_the_audit_log_pages_newest_first(api: Api, crew: Crew) -> None:
     for _ in range(3):
         await api.http.post("/auth/login", json={"email": "nobody@example.com", "password": "x"})

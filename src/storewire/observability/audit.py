@@ -32,12 +32,15 @@ from storewire.realtime.policy import Principal
 from storewire.storage.database import Database
 from storewire.storage.tables import AuditRow, utcnow
 
-__all__ = ["AuditEntry", "AuditLog", "AuditPage", "acting_principal"]
+__all__ = ["AuditEntry", "AuditLog", "AuditPage", "acting_key", "acting_principal"]
 
 logger = logging.getLogger(__name__)
 
 acting_principal: ContextVar[Principal | None] = ContextVar("storewire_acting_principal", default=None)
 """The principal behind the current request (set when it authenticates): the actor of what it audits."""
+
+acting_key: ContextVar[str | None] = ContextVar("storewire_acting_key", default=None)
+"""The service key behind the current publish API request: named in what it audits."""
 
 
 class AuditEntry(BaseModel):
@@ -113,7 +116,9 @@ class AuditLog:
         if not spec.sensitive:
             return
         target = next(iter(prepared.rooms), None)
-        detail = {"event_id": event_id, "rooms": list(prepared.rooms)}
+        detail: dict[str, Any] = {"event_id": event_id, "rooms": list(prepared.rooms)}
+        if (key_id := acting_key.get()) is not None:
+            detail["key_id"] = key_id  # published by another backend through the publish API
         session.add(AuditRow(**_row(f"event:{spec.name}", acting_principal.get(), target, None, detail)))
 
     def record_in(

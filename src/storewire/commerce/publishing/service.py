@@ -23,7 +23,7 @@ from storewire.commerce.publishing.keys import hash_secret, new_key, parse_key, 
 from storewire.commerce.publishing.tables import PublishRequestRow, ServiceKeyRow
 from storewire.delivery.publisher import Publisher
 from storewire.errors import AuthError, Conflict, InvalidPayload, LimitError, NotFound
-from storewire.observability.audit import AuditLog
+from storewire.observability.audit import AuditLog, acting_key
 from storewire.realtime.rooms import Room
 from storewire.settings import Settings
 from storewire.storage.database import Database
@@ -210,6 +210,7 @@ class PublishingService:
                 return replay, True
         try:
             async with self._db.transaction() as session:
+                acting_key.set(key.id)  # audited events name the key that published them
                 event_id = self._publisher.publish(session, spec.name, payload, only=rooms)
                 out = Published(event_id=event_id, event=spec.name, rooms=targets)
                 if body.idempotency_key is not None:
