@@ -188,3 +188,26 @@ def test_registering_an_unknown_name_or_a_wrong_model_fails_early() -> None:
     with pytest.raises(TypeError):
         client.spec("thing:done", Blip)
     assert client.spec("thing:done", Thing) is CATALOG.get("thing:done")
+
+
+async def test_the_position_to_save_trails_the_handlers_not_the_socket(client: StorewireClient) -> None:
+    # A run that dies inside a handler must get that event again next time: the saved position only
+    # moves once the handlers of an event are done with it.
+    release = asyncio.Event()
+    done: list[int] = []
+
+    async def slow(event: Any) -> None:
+        await release.wait()
+        done.append(event.seq)
+
+    client.on("thing:done", slow)
+    client._on_connect()
+    client._on_event("thing:done", envelope(2))
+    client._on_event("thing:done", envelope(3))
+    await asyncio.sleep(0.01)
+    assert done == [] and client.position == Position(E1, 1)  # received 2 and 3, handled neither
+    release.set()
+    async with asyncio.timeout(5):
+        while client.position != Position(E1, 3):
+            await asyncio.sleep(0.005)
+    assert done == [2, 3]

@@ -100,6 +100,7 @@ class StorewireClient:
         self._connect_timeout = connect_timeout
         self._ack_timeout = ack_timeout
         self._tracker = Tracker(position, window=dedupe_window)
+        self._handled: Position | None = position  # what the handlers are done with
         self._handlers: dict[str, list[tuple[type[BaseModel], Handler[Any]]]] = {}
         self._any: list[Handler[Any]] = []
         self._sync_handlers: list[SyncHandler] = []
@@ -133,8 +134,10 @@ class StorewireClient:
 
     @property
     def position(self) -> Position | None:
-        """The last position handled (keep it to resume a later run from it)."""
-        return self._tracker.position
+        """The position the handlers are done with (keep it to resume a later run from it). It trails
+        what has been received while handlers run: a run that dies mid-handler gets those events
+        again next time, instead of skipping them."""
+        return self._handled
 
     @property
     def sid(self) -> str | None:
@@ -376,7 +379,8 @@ class StorewireClient:
             if verdict is Verdict.NEW_EPOCH:
                 changed = Sync(False, event.epoch, event.seq, reason="epoch_changed")
                 self._enqueue(lambda: self._resync(changed))
-        self._enqueue(lambda: self._deliver(event))
+        reached = self._tracker.position
+        self._enqueue(lambda: self._deliver(event, reached))
 
     def _on_sync(self, raw: object) -> None:
         sync = parse_sync(raw)
@@ -386,7 +390,8 @@ class StorewireClient:
         synced = sync
         resync = self._tracker.sync(synced)
         generation = self._generation if self._tracker.synced else None
-        self._enqueue(lambda: self._deliver_sync(synced, resync, generation))
+        reached = self._tracker.position
+        self._enqueue(lambda: self._deliver_sync(synced, resync, generation, reached))
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -443,7 +448,12 @@ class StorewireClient:
             await self._dispatcher
         self._dispatcher = None
 
-    async def _deliver(self, event: Event[dict[str, Any]]) -> None:
+    async def _deliver(self, event: Event[dict[str, Any]], reached: Position | None) -> None:
+        await self._handle(event)
+        if reached is not None:
+            self._handled = reached
+
+    async def _handle(self, event: Event[dict[str, Any]]) -> None:
         models: dict[type[BaseModel], BaseModel | None] = {}
         for payload, handler in self._handlers.get(event.type, ()):
             if payload not in models:
@@ -460,11 +470,15 @@ class StorewireClient:
             for handler in self._any:
                 await _call(handler, event.with_data(data))
 
-    async def _deliver_sync(self, sync: Sync, resync: bool, generation: int | None) -> None:
+    async def _deliver_sync(
+        self, sync: Sync, resync: bool, generation: int | None, reached: Position | None
+    ) -> None:
         await self._notify(self._sync_handlers, sync)
         if resync:
             await self._resync(sync)
         self._last_sync = sync
+        if reached is not None:
+            self._handled = reached
         await self._settle(generation)
 
     async def _resync(self, sync: Sync) -> None:
