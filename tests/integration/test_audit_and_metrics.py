@@ -63,7 +63,10 @@ async def test_a_failed_login_and_a_denied_request_are_audited(api: Api, crew: C
     assert failed["summary"] == "auth.failed POST /api/v1/auth/login (auth_invalid)"
     # No credentials at all (a signed-out page asking who it is) is not a failure.
     assert_problem(await api.http.get("/me"), 401, "auth_required")
-    await asyncio.sleep(0.5)
+    # A fence: the writer keeps order, so once this later failure is in, an entry for /me would be too.
+    fence = await api.http.get("/orders", headers={"Authorization": "Bearer not-a-jwt"})
+    assert_problem(fence, 401, "auth_invalid")
+    await entry(api, crew, "auth.failed", "GET /api/v1/orders")
     assert not [
         e
         for e in (await audit_entries(api, crew, kind="auth.failed"))["items"]
