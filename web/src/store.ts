@@ -22,6 +22,8 @@ interface Entry {
   stale: boolean;
   inflight: boolean;
   again: boolean;
+  /** Bumped by setQueryData: an answer fetched before it is older than what is shown. */
+  written: number;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -45,13 +47,14 @@ async function run(entry: Entry): Promise<void> {
     return;
   }
   const started = generation;
+  const written = entry.written;
   entry.inflight = true;
   entry.stale = false;
   entry.loading = true;
   notify(entry);
   try {
     const data = await entry.fetcher();
-    if (started !== generation) return;
+    if (started !== generation || written !== entry.written) return; // a mutation's answer is newer
     entry.data = data;
     entry.error = null;
     entry.tags = entry.tagsOf ? entry.tagsOf(data as never) : [];
@@ -117,6 +120,7 @@ export function resetCache(): void {
 export function setQueryData<T>(key: Key, data: T): void {
   const entry = cache.get(id(key));
   if (!entry) return;
+  entry.written += 1;
   entry.data = data;
   entry.error = null;
   entry.tags = entry.tagsOf ? entry.tagsOf(data as never) : [];
@@ -136,7 +140,7 @@ export function useQuery<T>(key: Key | null, fetcher: () => Promise<T>, tagsOf?:
   const name = key ? id(key) : "";
   let entry = key ? cache.get(name) : undefined;
   if (key && !entry) {
-    entry = { key, data: undefined, error: null, loading: true, fetcher, tags: [], watchers: new Set(), stale: true, inflight: false, again: false };
+    entry = { key, data: undefined, error: null, loading: true, fetcher, tags: [], watchers: new Set(), stale: true, inflight: false, again: false, written: 0 };
     cache.set(name, entry);
   }
   if (entry) {
